@@ -1,0 +1,401 @@
+"""What a region is: hosts, networks and per-layer settings. Pure data, no I/O."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DEFAULT_RELEASE = "2026.1"
+
+HostRole = Literal["control", "compute", "network", "storage", "kaas"]
+NetworkName = Literal["management", "public", "storage", "tunnel"]
+NETWORK_NAMES: tuple[NetworkName, ...] = ("management", "public", "storage", "tunnel")
+
+_HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_INTERFACE = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
+
+# What each role needs at least; a host's minimum is the largest of its roles'.
+ROLE_MIN_MEMORY_MB: dict[str, int] = {
+    "control": 4096,
+    "network": 1024,
+    "compute": 2048,
+    "storage": 2048,
+    "kaas": 4096,
+}
+ROLE_MIN_CPUS: dict[str, int] = {
+    "control": 2,
+    "network": 1,
+    "compute": 2,
+    "storage": 1,
+    "kaas": 2,
+}
+
+
+class StrictModel(BaseModel):
+    """Base of every model: a typo is an error, and a loaded region does not change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _hostname(value: str) -> str:
+    if not _HOSTNAME.match(value):
+        raise ValueError(
+            f"'{value}' is not a valid host name: use 1-63 lower-case letters, digits "
+            "and '-', not starting or ending with '-'"
+        )
+    return value
+
+
+HostName = Annotated[str, Field(min_length=1)]
+
+
+class Disk(StrictModel):
+    """A whole disk that becomes one Ceph OSD."""
+
+    path: str
+    wipe: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"path": value} if isinstance(value, str) else value
+
+    @field_validator("path")
+    @classmethod
+    def _device_path(cls, value: str) -> str:
+        if not value.startswith("/dev/") or len(value) <= len("/dev/"):
+            raise ValueError(f"'{value}' is not a device path: use e.g. /dev/sdb")
+        return value
+
+
+class SshSettings(StrictModel):
+    """How Ansible reaches the host."""
+
+    user: str = "root"
+    port: int = Field(default=22, ge=1, le=65535)
+    private_key: str | None = None
+    connection: Literal["ssh", "local"] = "ssh"
+
+
+class Bond(StrictModel):
+    """A Linux bond built from physical interfaces."""
+
+    name: str
+    members: list[str] = Field(min_length=1)
+    mode: str = "802.3ad"
+
+    @field_validator("name", "members")
+    @classmethod
+    def _interface_names(cls, value: Any) -> Any:
+        for name in [value] if isinstance(value, str) else value:
+            if not _INTERFACE.match(name):
+                raise ValueError(f"'{name}' is not a valid interface name")
+        return value
+
+
+class Host(StrictModel):
+    """One machine of the region."""
+
+    name: str
+    address: IPv4Address
+    roles: list[HostRole] = Field(min_length=1)
+    ssh: SshSettings = SshSettings()
+    interfaces: dict[NetworkName, str] = {}
+    addresses: dict[NetworkName, IPv4Address] = {}
+    bonds: list[Bond] = []
+    disks: list[Disk] = []
+    manage_network: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        return _hostname(value)
+
+    @field_validator("roles")
+    @classmethod
+    def _unique_roles(cls, value: list[HostRole]) -> list[HostRole]:
+        if len(set(value)) != len(value):
+            raise ValueError("a role is listed twice")
+        return value
+
+    def has_role(self, role: HostRole) -> bool:
+        return role in self.roles
+
+    @property
+    def min_memory_mb(self) -> int:
+        return max(ROLE_MIN_MEMORY_MB[r] for r in self.roles)
+
+    @property
+    def min_cpus(self) -> int:
+        return max(ROLE_MIN_CPUS[r] for r in self.roles)
+
+
+class AllocationPool(StrictModel):
+    start: IPv4Address
+    end: IPv4Address
+
+
+class Network(StrictModel):
+    """An IPv4 network the hosts share."""
+
+    cidr: IPv4Network
+    gateway: IPv4Address | None = None
+    vip: IPv4Address | None = None
+    vlan: int | None = Field(default=None, ge=1, le=4094)
+    mtu: int | None = Field(default=None, ge=576, le=9216)
+    bridge: str | None = None
+    allocation_pool: AllocationPool | None = None
+
+
+class Networks(StrictModel):
+    """Management is required; the others fall back to it."""
+
+    management: Network
+    public: Network | None = None
+    storage: Network | None = None
+    tunnel: Network | None = None
+
+    def declared(self) -> dict[NetworkName, Network]:
+        found: dict[NetworkName, Network] = {}
+        for name in NETWORK_NAMES:
+            network = getattr(self, name)
+            if network is not None:
+                found[name] = network
+        return found
+
+    def get(self, name: NetworkName) -> Network:
+        network: Network | None = getattr(self, name)
+        return network if network is not None else self.management
+
+
+class Proxy(StrictModel):
+    """HTTP(S) proxy every host uses to reach package mirrors and PyPI."""
+
+    http: str | None = None
+    https: str | None = None
+    no_proxy: list[str] = []
+
+
+class HostEnvironment(StrictModel):
+    """What every host needs from its surroundings."""
+
+    ca_certificates: list[str] = []
+    proxy: Proxy = Proxy()
+    apt_mirror: str = "http://deb.debian.org/debian"
+    ntp_servers: list[str] = ["0.debian.pool.ntp.org", "1.debian.pool.ntp.org"]
+    dns_domain: str = ""
+
+
+class Operator(StrictModel):
+    """The account people use on the hosts."""
+
+    user: str = Field(default="scs", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
+    ssh_public_keys: list[str] = []
+
+
+class CephPools(StrictModel):
+    images: str = "images"
+    volumes: str = "volumes"
+    vms: str = "vms"
+    backups: str = "backups"
+
+
+class CephSettings(StrictModel):
+    """Storage layer."""
+
+    replicas: int = Field(default=3, ge=1, le=7)
+    osd_backend: Literal["lvm", "raw"] = "lvm"
+    mons: list[str] | None = None
+    pools: CephPools = CephPools()
+    allowed_health_warnings: list[str] = []
+    rgw: bool = True
+    rgw_port: int = Field(default=7480, ge=1, le=65535)
+
+    @property
+    def min_size(self) -> int:
+        return 1 if self.replicas < 3 else self.replicas // 2 + 1
+
+
+class OpenStackSettings(StrictModel):
+    """IaaS layer."""
+
+    region_name: str = "RegionOne"
+
+
+class KaasSettings(StrictModel):
+    """Kubernetes Cluster API management layer."""
+
+    enabled: bool = False
+
+
+class CephClient(StrictModel):
+    """A cephx identity an OpenStack service uses, with least privilege."""
+
+    name: str
+    pools: tuple[str, ...]
+    read_only_pools: tuple[str, ...] = ()
+    groups: tuple[str, ...]
+
+    @property
+    def secret(self) -> str:
+        return f"scs_secret_ceph_client_{self.name.replace('-', '_')}_key"
+
+    @property
+    def caps(self) -> dict[str, str]:
+        grants = [f"profile rbd pool={p}" for p in self.pools]
+        grants += [f"profile rbd-read-only pool={p}" for p in self.read_only_pools]
+        return {
+            "mon": "profile rbd",
+            "osd": ", ".join(grants),
+            "mgr": ", ".join(f"profile rbd pool={p}" for p in self.pools),
+        }
+
+
+class Region(StrictModel):
+    """The one source of truth for a deployment."""
+
+    name: str
+    release: str = DEFAULT_RELEASE
+    environment: HostEnvironment = HostEnvironment()
+    operator: Operator = Operator()
+    networks: Networks
+    hosts: list[Host] = Field(min_length=1)
+    ceph: CephSettings = CephSettings()
+    openstack: OpenStackSettings = OpenStackSettings()
+    kaas: KaasSettings = KaasSettings()
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        return _hostname(value)
+
+    def hosts_with(self, role: HostRole) -> list[Host]:
+        return [h for h in self.hosts if role in h.roles]
+
+    @cached_property
+    def ceph_mon_names(self) -> list[str]:
+        if self.ceph.mons is not None:
+            return list(self.ceph.mons)
+        return [h.name for h in self.hosts_with("control")]
+
+    @cached_property
+    def groups(self) -> dict[str, list[str]]:
+        """Inventory groups: one per role, plus the service groups derived from them."""
+        groups: dict[str, list[str]] = {
+            role: [h.name for h in self.hosts_with(role)]
+            for role in ("control", "network", "compute", "storage", "kaas")
+        }
+        storage_hosts = groups["storage"]
+        groups["ceph_mon"] = self.ceph_mon_names
+        groups["ceph_mgr"] = self.ceph_mon_names
+        groups["ceph_osd"] = [h.name for h in self.hosts_with("storage") if h.disks]
+        groups["ceph_rgw"] = groups["control"] if self.ceph.rgw and storage_hosts else []
+        return groups
+
+    def host(self, name: str) -> Host:
+        for host in self.hosts:
+            if host.name == name:
+                return host
+        raise KeyError(name)
+
+    def address_on(self, host: Host, network: NetworkName) -> IPv4Address:
+        """The host's address on a network; networks not declared fall back to management."""
+        return host.addresses.get(network, host.address)
+
+    @property
+    def vip(self) -> IPv4Address | None:
+        return self.networks.management.vip
+
+    @cached_property
+    def ceph_allowed_health_warnings(self) -> list[str]:
+        """Warnings the health gate accepts; one replica is a choice, so its warning is too."""
+        allowed = list(self.ceph.allowed_health_warnings)
+        if self.ceph.replicas == 1 and "POOL_NO_REDUNDANCY" not in allowed:
+            allowed.append("POOL_NO_REDUNDANCY")
+        return allowed
+
+    @cached_property
+    def ceph_pools(self) -> list[dict[str, Any]]:
+        pools = self.ceph.pools
+        return [
+            {
+                "name": name,
+                "size": self.ceph.replicas,
+                "min_size": self.ceph.min_size,
+                "application": "rbd",
+            }
+            for name in (pools.images, pools.volumes, pools.vms, pools.backups)
+        ]
+
+    @cached_property
+    def ceph_clients(self) -> list[CephClient]:
+        pools = self.ceph.pools
+        return [
+            CephClient(name="glance", pools=(pools.images,), groups=("control",)),
+            CephClient(
+                name="cinder",
+                pools=(pools.volumes, pools.vms),
+                read_only_pools=(pools.images,),
+                groups=("control", "compute"),
+            ),
+            CephClient(name="cinder-backup", pools=(pools.backups,), groups=("control",)),
+            CephClient(
+                name="nova",
+                pools=(pools.vms,),
+                read_only_pools=(pools.images,),
+                groups=("compute",),
+            ),
+        ]
+
+    def host_interfaces(self, host: Host) -> list[dict[str, Any]]:
+        """ifupdown-style stanzas for the host, in the order they must come up."""
+        stanzas: dict[str, dict[str, Any]] = {}
+
+        def stanza(name: str, kind: str, **values: Any) -> dict[str, Any]:
+            base: dict[str, Any] = {
+                "name": name,
+                "kind": kind,
+                "method": "manual",
+                "address": "",
+                "gateway": "",
+                "mtu": 0,
+                "bond_slaves": [],
+                "bond_mode": "",
+                "bridge_ports": [],
+                "vlan_raw_device": "",
+                "vlan_id": 0,
+            }
+            base.update(values)
+            return stanzas.setdefault(name, base)
+
+        bonds = {bond.name: bond for bond in host.bonds}
+        for bond in host.bonds:
+            for member in bond.members:
+                stanza(member, "ethernet")
+            stanza(bond.name, "bond", bond_slaves=list(bond.members), bond_mode=bond.mode)
+        for network_name, device in host.interfaces.items():
+            network = self.networks.get(network_name)
+            if device not in bonds:
+                stanza(device, "ethernet")
+            carrier = device
+            if network.vlan is not None:
+                carrier = f"{device}.{network.vlan}"
+                stanza(carrier, "vlan", vlan_raw_device=device, vlan_id=network.vlan)
+            if network.bridge is not None:
+                stanza(network.bridge, "bridge", bridge_ports=[carrier])
+                carrier = network.bridge
+            target = stanzas[carrier]
+            if network_name == "management" or network_name in host.addresses:
+                target["method"] = "static"
+                target["address"] = (
+                    f"{self.address_on(host, network_name)}/{network.cidr.prefixlen}"
+                )
+            if network_name == "management" and network.gateway is not None:
+                target["gateway"] = str(network.gateway)
+            if network.mtu is not None:
+                target["mtu"] = network.mtu
+        return list(stanzas.values())

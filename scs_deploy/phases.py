@@ -1,0 +1,119 @@
+"""The phases, in order: each a list of plays of roles, ending in a health gate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Only what a play needs: gathering "all" costs about a second per host.
+FACTS_DEFAULT: tuple[str, ...] = ("!all", "!min", "distribution", "virtual")
+FACTS_PRECHECK: tuple[str, ...] = (*FACTS_DEFAULT, "hardware", "network")
+FACTS_GATE: tuple[str, ...] = ("!all", "!min", "network")
+
+
+@dataclass(frozen=True)
+class Play:
+    """One play of a phase playbook."""
+
+    name: str
+    hosts: str
+    roles: tuple[str, ...]
+    action: str = "deploy"
+    facts: tuple[str, ...] = FACTS_DEFAULT
+    any_errors_fatal: bool = False
+    serial: int | None = None
+    become: bool = True
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    description: str
+    plays: tuple[Play, ...]
+
+    @property
+    def playbook(self) -> str:
+        return f"{self.name}.yml"
+
+
+def _gate(phase: str, hosts: str) -> Play:
+    return Play(
+        name=f"{phase} health gate",
+        hosts=hosts,
+        roles=("gate_host",),
+        action="deploy",
+        facts=FACTS_GATE,
+        any_errors_fatal=True,
+    )
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase(
+        name="bootstrap",
+        description="prechecks, packages, time, users, SSH, network on every host",
+        plays=(
+            Play(
+                name="Bootstrap prechecks",
+                hosts="all",
+                roles=("host_precheck",),
+                action="precheck",
+                facts=FACTS_PRECHECK,
+                any_errors_fatal=True,
+            ),
+            Play(
+                name="Host configuration",
+                hosts="all",
+                roles=(
+                    "host_environment",
+                    "host_packages",
+                    "host_chrony",
+                    "host_sysctl",
+                    "host_hosts",
+                    "host_users",
+                    "host_ssh",
+                    "host_journald",
+                    "host_network",
+                ),
+            ),
+            _gate("bootstrap", "all"),
+        ),
+    ),
+    Phase(
+        name="ceph",
+        description="monitors, managers, OSDs, pools, client keys, RGW",
+        plays=(_gate("ceph", "ceph_mon:ceph_osd"),),
+    ),
+    Phase(
+        name="openstack",
+        description="infrastructure services and the OpenStack APIs",
+        plays=(_gate("openstack", "control:network:compute"),),
+    ),
+    Phase(
+        name="post-deploy",
+        description="flavors, images, networks and roles through the APIs",
+        plays=(_gate("post-deploy", "control"),),
+    ),
+    Phase(
+        name="kaas",
+        description="Kubernetes management cluster with Cluster API",
+        plays=(_gate("kaas", "kaas"),),
+    ),
+)
+
+PHASE_NAMES: tuple[str, ...] = tuple(p.name for p in PHASES)
+
+
+def get_phase(name: str) -> Phase:
+    for phase in PHASES:
+        if phase.name == name:
+            return phase
+    raise KeyError(name)
+
+
+def select_phases(only: list[str], start: str | None) -> list[Phase]:
+    """Phases to run, in the fixed order; names are checked by the caller."""
+    names = list(PHASE_NAMES)
+    if start is not None:
+        names = names[names.index(start) :]
+    if only:
+        names = [n for n in names if n in only]
+    return [get_phase(n) for n in names]

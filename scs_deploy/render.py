@@ -1,0 +1,209 @@
+"""Region -> build/: inventory, variables, one playbook per phase.
+
+Pure: the same region gives the same bytes. No clock, no randomness, no
+secrets (those reach a run through the vault file, never through build/).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scs_deploy.model import Region
+from scs_deploy.model.region import Host
+from scs_deploy.phases import PHASES
+from scs_deploy.regiondir import RegionDir
+from scs_deploy.resources import data_dir
+
+HEADER = "# Rendered by scs-deploy from region.yml. Do not edit: change region.yml.\n"
+CACHE_DIR = ".cache"
+
+
+@dataclass(frozen=True)
+class Render:
+    """The rendered build tree, as relative path -> text."""
+
+    files: dict[str, str]
+
+    @property
+    def hash(self) -> str:
+        digest = hashlib.sha256()
+        for name in sorted(self.files):
+            digest.update(name.encode() + b"\0" + self.files[name].encode() + b"\0")
+        return digest.hexdigest()
+
+
+def _dump(data: Any) -> str:
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    text: str = yaml.dump(
+        data, Dumper=dumper, sort_keys=False, default_flow_style=False, width=1000
+    )
+    return HEADER + "---\n" + text
+
+
+def inventory(region: Region, region_dir: RegionDir) -> dict[str, Any]:
+    hosts: dict[str, Any] = {}
+    for host in region.hosts:
+        entry: dict[str, Any] = {
+            "ansible_host": str(host.address),
+            "ansible_connection": host.ssh.connection,
+        }
+        if host.ssh.connection == "ssh":
+            entry["ansible_user"] = host.ssh.user
+            entry["ansible_port"] = host.ssh.port
+            if host.ssh.private_key is not None:
+                entry["ansible_ssh_private_key_file"] = str(region_dir.resolve(host.ssh.private_key))
+        # root needs no sudo; minimal hosts do not even have it before bootstrap.
+        entry["ansible_become"] = host.ssh.connection == "ssh" and host.ssh.user != "root"
+        hosts[host.name] = entry
+    children = {
+        group: {"hosts": {name: None for name in members}}
+        for group, members in region.groups.items()
+    }
+    return {"all": {"hosts": hosts, "children": children}}
+
+
+def group_vars(region: Region, region_dir: RegionDir) -> dict[str, Any]:
+    from scs_deploy.releases import load_release
+
+    release = load_release(region.release)
+    env = region.environment
+    proxy: dict[str, str] = {}
+    if env.proxy.http or env.proxy.https:
+        proxy = {
+            "http_proxy": env.proxy.http or "",
+            "https_proxy": env.proxy.https or "",
+            "no_proxy": ",".join(env.proxy.no_proxy),
+        }
+    management = region.networks.management
+    storage = region.networks.get("storage")
+    return {
+        "scs_region_name": region.name,
+        "scs_release": region.release,
+        "scs_os_supported": [
+            {"distribution": o.distribution, "version": o.version} for o in release.os_support
+        ],
+        "scs_hosts": [
+            {"name": h.name, "address": str(h.address), "roles": list(h.roles)}
+            for h in sorted(region.hosts, key=lambda h: h.name)
+        ],
+        "scs_dns_domain": env.dns_domain,
+        "scs_ca_certificates": [
+            {"name": Path(c).stem + ".crt", "src": str(region_dir.resolve(c))}
+            for c in env.ca_certificates
+        ],
+        "scs_proxy_env": proxy,
+        "scs_apt_mirror": env.apt_mirror,
+        "scs_ntp_servers": list(env.ntp_servers),
+        "scs_ntp_internal_servers": [str(h.address) for h in region.hosts_with("control")],
+        "scs_management_cidr": str(management.cidr),
+        "scs_management_vip": str(management.vip) if management.vip else "",
+        "scs_operator_user": region.operator.user,
+        "scs_operator_ssh_public_keys": list(region.operator.ssh_public_keys),
+        "scs_ceph_release": release.ceph.release,
+        "scs_ceph_version": release.ceph.version,
+        "scs_ceph_package_source": release.ceph.source,
+        "scs_ceph_upstream_repository": release.ceph.upstream_repository,
+        "scs_ceph_public_network": str(storage.cidr),
+        "scs_ceph_cluster_network": str(storage.cidr),
+        "scs_ceph_mons": [
+            {"name": name, "address": str(region.address_on(region.host(name), "storage"))}
+            for name in region.ceph_mon_names
+        ],
+        "scs_ceph_osd_backend": region.ceph.osd_backend,
+        "scs_ceph_pools": region.ceph_pools,
+        "scs_ceph_clients": [
+            {
+                "name": client.name,
+                "keyring_secret": client.secret,
+                "caps": client.caps,
+                "groups": list(client.groups),
+            }
+            for client in region.ceph_clients
+        ],
+        "scs_ceph_allowed_health_warnings": region.ceph_allowed_health_warnings,
+        "scs_ceph_rgw_port": region.ceph.rgw_port,
+    }
+
+
+def host_vars(region: Region, host: Host) -> dict[str, Any]:
+    return {
+        "scs_host_name": host.name,
+        "scs_host_roles": list(host.roles),
+        "scs_host_address": str(host.address),
+        "scs_host_ceph_address": str(region.address_on(host, "storage")),
+        "scs_host_min_memory_mb": host.min_memory_mb,
+        "scs_host_min_cpus": host.min_cpus,
+        "scs_host_disks": [{"path": d.path, "wipe": d.wipe} for d in host.disks],
+        "scs_host_manage_network": host.manage_network,
+        "scs_host_interfaces": region.host_interfaces(host),
+    }
+
+
+def render(region: Region, region_dir: RegionDir) -> Render:
+    """Every file of build/, in memory."""
+    import jinja2
+
+    templates = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("playbooks"))),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    build_dir = region_dir.build_dir
+    files: dict[str, str] = {
+        "ansible.cfg": templates.get_template("ansible.cfg.j2").render(
+            region_name=region.name,
+            build_dir=build_dir,
+            roles_path=data_dir("roles"),
+            forks=max(20, min(len(region.hosts), 100)),
+            known_hosts=region_dir.path / "known_hosts",
+        ),
+        "inventory/hosts.yml": _dump(inventory(region, region_dir)),
+        "inventory/group_vars/all.yml": _dump(group_vars(region, region_dir)),
+    }
+    for host in region.hosts:
+        files[f"inventory/host_vars/{host.name}.yml"] = _dump(host_vars(region, host))
+    playbook = templates.get_template("phase.yml.j2")
+    for phase in PHASES:
+        files[phase.playbook] = playbook.render(region_name=region.name, phase=phase)
+    return Render(files=files)
+
+
+def write_build(result: Render, build_dir: Path) -> None:
+    """Make build/ hold exactly the render (its run-time cache aside)."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    for existing in sorted(build_dir.rglob("*"), reverse=True):
+        relative = existing.relative_to(build_dir).as_posix()
+        if relative == CACHE_DIR or relative.startswith(CACHE_DIR + "/"):
+            continue
+        if existing.is_file() and relative not in result.files:
+            existing.unlink()
+        elif existing.is_dir() and not any(existing.iterdir()):
+            existing.rmdir()
+    for relative, text in result.files.items():
+        target = build_dir / relative
+        data = text.encode()
+        try:
+            if target.read_bytes() == data:
+                continue
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def read_tree(root: Path) -> dict[str, str]:
+    """A previously written build tree, for ``plan --diff``."""
+    if not root.is_dir():
+        return {}
+    return {
+        p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.relative_to(root).as_posix().startswith(CACHE_DIR)
+    }

@@ -1,0 +1,123 @@
+"""Generate, merge and vault-encrypt the region's secrets."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets as random_source
+import struct
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from scs_deploy.errors import SecretsError
+from scs_deploy.regiondir import RegionDir
+
+SECRET_PREFIX = "scs_secret_"
+
+
+def generate(kind: str) -> str:
+    """A fresh value of one secret kind (see the release manifests' ``secrets``)."""
+    if kind == "password":
+        return random_source.token_urlsafe(24)
+    if kind == "uuid":
+        return str(uuid.UUID(bytes=random_source.token_bytes(16), version=4))
+    if kind == "fernet_key":
+        return base64.urlsafe_b64encode(random_source.token_bytes(32)).decode()
+    if kind == "ceph_key":
+        return ceph_key()
+    raise ValueError(f"unknown secret kind {kind!r}")
+
+
+def ceph_key() -> str:
+    """A cephx key as ``ceph-authtool --gen-print-key`` prints it."""
+    now = time.time()
+    header = struct.pack("<hiih", 1, int(now), int((now % 1) * 1e9), 16)
+    return base64.b64encode(header + random_source.token_bytes(16)).decode()
+
+
+def _vault(region_dir: RegionDir, *, create: bool) -> Any:
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    pass_file = region_dir.vault_pass_file
+    if create and not pass_file.exists():
+        pass_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(pass_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(random_source.token_urlsafe(32) + "\n")
+    try:
+        password = pass_file.read_bytes().strip()
+    except OSError as exc:
+        raise SecretsError(f"cannot read the vault password file {pass_file}: {exc.strerror}") from None
+    if not password:
+        raise SecretsError(f"the vault password file {pass_file} is empty")
+    return VaultLib([("default", VaultSecret(password))])
+
+
+def read_secrets(region_dir: RegionDir) -> dict[str, str]:
+    """Every secret of the region, decrypted; names keep their ``scs_secret_`` prefix."""
+    from ansible.errors import AnsibleError
+    from ruamel.yaml import YAML
+
+    path = region_dir.secrets_file
+    try:
+        ciphertext = path.read_bytes()
+    except FileNotFoundError:
+        raise SecretsError(
+            f"{path} does not exist; run 'scs-deploy init {region_dir.path} --merge'"
+        ) from None
+    vault = _vault(region_dir, create=False)
+    try:
+        plaintext = vault.decrypt(ciphertext)
+    except AnsibleError:
+        raise SecretsError(
+            f"cannot decrypt {path} with the password in {region_dir.vault_pass_file}"
+        ) from None
+    data = YAML(typ="safe").load(plaintext) or {}
+    if not isinstance(data, dict):
+        raise SecretsError(f"{path} does not hold a mapping of secrets")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _write_secrets(region_dir: RegionDir, values: dict[str, str]) -> None:
+    import io
+
+    from ruamel.yaml import YAML
+
+    buffer = io.StringIO()
+    YAML(typ="safe", pure=True).dump(dict(sorted(values.items())), buffer)
+    vault = _vault(region_dir, create=True)
+    ciphertext = vault.encrypt(buffer.getvalue().encode())
+    target = region_dir.secrets_file
+    temporary = target.with_name(f".{target.name}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(ciphertext)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, target)
+
+
+def required_secrets(release_id: str) -> dict[str, str]:
+    """Prefixed secret name -> kind, for one release."""
+    from scs_deploy.releases import load_release
+
+    release = load_release(release_id)
+    return {SECRET_PREFIX + name: kind for name, kind in release.secrets.items()}
+
+
+def ensure_secrets(region: RegionDir | Path, release_id: str) -> list[str]:
+    """Create the secrets file, or add the secrets a release needs that it lacks.
+
+    Existing values are never changed. Returns the names that were added.
+    """
+    region_dir = region if isinstance(region, RegionDir) else RegionDir(Path(region).resolve())
+    wanted = required_secrets(release_id)
+    current = read_secrets(region_dir) if region_dir.secrets_file.exists() else {}
+    missing = {name: kind for name, kind in wanted.items() if name not in current}
+    if missing or not region_dir.secrets_file.exists():
+        merged = dict(current)
+        merged.update({name: generate(kind) for name, kind in missing.items()})
+        _write_secrets(region_dir, merged)
+    return sorted(missing)

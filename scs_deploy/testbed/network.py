@@ -1,0 +1,91 @@
+"""The bridge with NAT the hosts sit on: bridge, ip_forward, iptables rules."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+from scs_deploy.errors import TestbedError
+from scs_deploy.testbed._run import output, run
+from scs_deploy.testbed.plan import BRIDGE, GATEWAY, RULE_COMMENT, SUBNET
+
+IP_FORWARD = Path("/proc/sys/net/ipv4/ip_forward")
+
+
+def bridge_names(ip_json: str) -> list[str]:
+    """Interface names in the output of ``ip -j link show [type bridge]``."""
+    text = ip_json.strip()
+    if not text:
+        return []
+    try:
+        links = json.loads(text)
+    except ValueError as exc:
+        raise TestbedError(f"cannot parse the output of 'ip -j link': {exc}") from exc
+    return [str(link["ifname"]) for link in links if "ifname" in link]
+
+
+def tagged_rules(iptables_save: str, comment: str = RULE_COMMENT) -> list[tuple[str, list[str]]]:
+    """(table, rule) for every ``-A`` rule carrying ``--comment comment`` in ``iptables-save``
+    output; the rule is the argument list after ``-A``, ready for ``iptables -t T -D``."""
+    rules: list[tuple[str, list[str]]] = []
+    table = "filter"
+    for line in iptables_save.splitlines():
+        if line.startswith("*"):
+            table = line[1:].strip()
+            continue
+        if not line.startswith("-A "):
+            continue
+        words = shlex.split(line)
+        tagged = any(
+            words[i] == "--comment" and i + 1 < len(words) and words[i + 1] == comment
+            for i in range(len(words))
+        )
+        if tagged:
+            rules.append((table, words[1:]))
+    return rules
+
+
+def _our_rules() -> list[tuple[str, list[str]]]:
+    return [
+        ("nat", ["POSTROUTING", "-s", str(SUBNET), "!", "-o", BRIDGE, "-j", "MASQUERADE"]),
+        ("filter", ["FORWARD", "-i", BRIDGE, "-j", "ACCEPT"]),
+        ("filter", ["FORWARD", "-o", BRIDGE, "-j", "ACCEPT"]),
+    ]
+
+
+def read_ip_forward() -> str:
+    return IP_FORWARD.read_text().strip()
+
+
+def write_ip_forward(value: str) -> None:
+    IP_FORWARD.write_text(value + "\n")
+
+
+def existing_bridge() -> bool:
+    return BRIDGE in bridge_names(output(["ip", "-j", "link", "show", "type", "bridge"]))
+
+
+def create() -> None:
+    """Bridge with the gateway address, and the NAT/forward rules (ip_forward is separate)."""
+    run(["ip", "link", "add", BRIDGE, "type", "bridge"])
+    run(["ip", "addr", "add", f"{GATEWAY}/{SUBNET.prefixlen}", "dev", BRIDGE])
+    run(["ip", "link", "set", BRIDGE, "up"])
+    for table, (chain, *rule) in _our_rules():
+        # Insert at the top so a restrictive FORWARD policy or DROP rule does not win.
+        run(
+            ["iptables", "-w", "-t", table, "-I", chain, *rule]
+            + ["-m", "comment", "--comment", RULE_COMMENT]
+        )
+
+
+def remove() -> list[str]:
+    """Delete every rule tagged with our comment and the bridge; returns what was removed."""
+    removed = []
+    for table, (chain, *rule) in tagged_rules(output(["iptables-save"])):
+        run(["iptables", "-w", "-t", table, "-D", chain, *rule])
+        removed.append(f"iptables {table} {chain} rule")
+    if existing_bridge():
+        run(["ip", "link", "del", BRIDGE])
+        removed.append(f"bridge {BRIDGE}")
+    return removed

@@ -1,0 +1,267 @@
+"""Load region.yml and check it, reporting every problem with its place in the file."""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from ipaddress import IPv4Address
+from itertools import combinations
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from scs_deploy.errors import ConfigError, Problem
+from scs_deploy.model import Region
+from scs_deploy.regiondir import RegionDir
+from scs_deploy.yamlsource import Located, load_located
+
+
+def load_region(region_dir: RegionDir) -> Region:
+    """The region of ``region_dir``, or ConfigError with every problem found."""
+    located = load_located(region_dir.region_file, "region.yml")
+    if not isinstance(located.data, dict):
+        raise ConfigError([located.problem([], "the file must hold a mapping (name, hosts, ...)")])
+    try:
+        region = Region.model_validate(located.data)
+    except ValidationError as exc:
+        raise ConfigError(schema_problems(exc, located)) from None
+    problems = check_region(region, located, region_dir)
+    if problems:
+        raise ConfigError(problems)
+    return region
+
+
+def schema_problems(exc: ValidationError, located: Located) -> list[Problem]:
+    """Pydantic's errors, placed in the file and worded for the person who wrote it."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = [part for part in error["loc"] if not _is_union_tag(part)]
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            unknown = str(loc[-1])
+            allowed = _allowed_keys(loc[:-1])
+            message = f"unknown key '{unknown}'"
+            close = difflib.get_close_matches(unknown, allowed, n=1)
+            if close:
+                message += f"; did you mean '{close[0]}'?"
+            elif allowed:
+                message += f"; allowed here: {', '.join(allowed)}"
+            problems.append(located.problem(loc, message, key=True))
+            continue
+        if kind == "missing":
+            problems.append(located.problem(loc, "is required but missing"))
+            continue
+        message = str(error["msg"])
+        message = message.removeprefix("Value error, ")
+        value = error.get("input")
+        if kind in {"string_type", "int_type", "bool_type", "list_type", "dict_type"}:
+            message += f" (got {type(value).__name__} {value!r})"
+            if loc == ["release"]:
+                message += '; write the release in quotes, e.g. release: "2026.1"'
+        problems.append(located.problem(loc, message))
+    return problems
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and ("[" in part or part in {"str", "int"})
+
+
+def _allowed_keys(loc: list[Any]) -> list[str]:
+    """The keys the model accepts at ``loc`` (for 'did you mean')."""
+    model: Any = Region
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        model = _inner_model(field.annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return sorted(model.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The BaseModel inside ``list[X]``, ``X | None`` and the like."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def check_region(region: Region, located: Located, region_dir: RegionDir) -> list[Problem]:
+    """Cross-field checks that need no SSH."""
+    from scs_deploy.releases import available_releases
+
+    problems: list[Problem] = []
+
+    def problem(path: list[str | int], message: str, *, key: bool = False) -> None:
+        problems.append(located.problem(path, message, key=key))
+
+    if region.release not in available_releases():
+        problem(
+            ["release"],
+            f"unknown release '{region.release}'; available: {', '.join(available_releases())}",
+        )
+
+    _check_networks(region, problem)
+    _check_hosts(region, problem, region_dir)
+    _check_roles(region, problem)
+    _check_ceph(region, problem)
+
+    for index, cert in enumerate(region.environment.ca_certificates):
+        path = region_dir.resolve(cert)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            problem(["environment", "ca_certificates", index], f"cannot read {path}")
+            continue
+        if "-----BEGIN CERTIFICATE-----" not in text:
+            problem(["environment", "ca_certificates", index], f"{path} holds no PEM certificate")
+    return problems
+
+
+Report = Any  # the problem() closure of check_region
+
+
+def _check_networks(region: Region, problem: Report) -> None:
+    declared = region.networks.declared()
+    for name, network in declared.items():
+        for field in ("gateway", "vip"):
+            address = getattr(network, field)
+            if address is not None and address not in network.cidr:
+                problem(
+                    ["networks", name, field],
+                    f"{address} is outside the {name} network {network.cidr}",
+                )
+        pool = network.allocation_pool
+        if pool is not None:
+            for end in ("start", "end"):
+                if getattr(pool, end) not in network.cidr:
+                    problem(
+                        ["networks", name, "allocation_pool", end],
+                        f"{getattr(pool, end)} is outside the {name} network {network.cidr}",
+                    )
+    for (name_a, net_a), (name_b, net_b) in combinations(declared.items(), 2):
+        if net_a.cidr.overlaps(net_b.cidr):
+            problem(
+                ["networks", name_b, "cidr"],
+                f"{net_b.cidr} overlaps the {name_a} network {net_a.cidr}; "
+                "networks must not overlap (leave a network out to share management)",
+            )
+    host_addresses = {h.address for h in region.hosts}
+    for host in region.hosts:
+        host_addresses.update(host.addresses.values())
+    for name, network in declared.items():
+        if network.vip is not None and network.vip in host_addresses:
+            problem(
+                ["networks", name, "vip"],
+                f"{network.vip} is a host address; the VIP must be a free address",
+            )
+
+
+def _check_hosts(region: Region, problem: Report, region_dir: RegionDir) -> None:
+    declared = region.networks.declared()
+    names = Counter(h.name for h in region.hosts)
+    seen_addresses: dict[IPv4Address, str] = {}
+    for index, host in enumerate(region.hosts):
+        if names[host.name] > 1:
+            problem(["hosts", index, "name"], f"host name '{host.name}' is used more than once")
+        management = region.networks.management
+        if host.address not in management.cidr:
+            problem(
+                ["hosts", index, "address"],
+                f"{host.address} is outside the management network {management.cidr}",
+            )
+        if host.address in seen_addresses:
+            problem(
+                ["hosts", index, "address"],
+                f"{host.address} is already the address of {seen_addresses[host.address]}",
+            )
+        seen_addresses.setdefault(host.address, host.name)
+        for network_name, address in host.addresses.items():
+            network = declared.get(network_name)
+            where = ["hosts", index, "addresses", network_name]
+            if network is None:
+                problem(where, f"the region declares no {network_name} network")
+            elif address not in network.cidr:
+                problem(where, f"{address} is outside the {network_name} network {network.cidr}")
+            elif address in seen_addresses and network_name != "management":
+                problem(where, f"{address} is already an address of {seen_addresses[address]}")
+            seen_addresses.setdefault(address, host.name)
+        for network_name in host.interfaces:
+            if network_name not in declared:
+                problem(
+                    ["hosts", index, "interfaces", network_name],
+                    f"the region declares no {network_name} network",
+                )
+        if "storage" in declared and "storage" not in host.addresses and (
+            "storage" in host.roles or host.name in region.ceph_mon_names
+        ):
+            problem(
+                ["hosts", index, "addresses"],
+                f"{host.name} runs Ceph and the region declares a storage network: "
+                "give it an address there (addresses: {storage: ...})",
+            )
+        disk_paths = Counter(d.path for d in host.disks)
+        for disk_index, disk in enumerate(host.disks):
+            if disk_paths[disk.path] > 1:
+                problem(
+                    ["hosts", index, "disks", disk_index],
+                    f"disk {disk.path} is listed more than once on {host.name}",
+                )
+        if host.disks and "storage" not in host.roles:
+            problem(
+                ["hosts", index, "disks"],
+                f"{host.name} lists disks but is not a storage host; add the role "
+                "'storage' or remove the disks",
+            )
+        if host.ssh.private_key is not None:
+            key = region_dir.resolve(host.ssh.private_key)
+            if not key.is_file():
+                problem(["hosts", index, "ssh", "private_key"], f"{key} does not exist")
+
+
+def _check_roles(region: Region, problem: Report) -> None:
+    for role in ("control", "compute"):
+        if not region.hosts_with(role):
+            problem(["hosts"], f"no host has the role '{role}'; at least one is required")
+    controls = region.hosts_with("control")
+    if len(controls) > 1 and len(controls) % 2 == 0:
+        problem(
+            ["hosts"],
+            f"{len(controls)} control hosts cannot keep a quorum when half fail; "
+            "use an odd number (1, 3, 5)",
+        )
+    if region.kaas.enabled and not region.hosts_with("kaas"):
+        problem(["kaas", "enabled"], "KaaS is enabled but no host has the role 'kaas'")
+
+
+def _check_ceph(region: Region, problem: Report) -> None:
+    storage = [h for h in region.hosts_with("storage") if h.disks]
+    if storage and region.ceph.replicas > len(storage):
+        problem(
+            ["ceph", "replicas"],
+            f"{region.ceph.replicas} replicas need at least {region.ceph.replicas} storage "
+            f"hosts with disks; the region has {len(storage)}",
+        )
+    mons = region.ceph.mons
+    if mons is not None:
+        host_names = {h.name for h in region.hosts}
+        for index, name in enumerate(mons):
+            if name not in host_names:
+                problem(["ceph", "mons", index], f"'{name}' is not a host of the region")
+        if len(mons) % 2 == 0:
+            problem(
+                ["ceph", "mons"],
+                f"{len(mons)} monitors cannot keep a quorum when half fail; use an odd number",
+            )
+        if len(set(mons)) != len(mons):
+            problem(["ceph", "mons"], "a monitor is listed twice")
+    elif len(region.ceph_mon_names) > 1 and len(region.ceph_mon_names) % 2 == 0:
+        problem(["ceph"], "an even number of control hosts gives an even number of monitors")
