@@ -52,7 +52,9 @@ def inventory(region: Region, region_dir: RegionDir) -> dict[str, Any]:
             "ansible_host": str(host.address),
             "ansible_connection": host.ssh.connection,
         }
-        if host.ssh.connection == "ssh":
+        if host.ssh.connection == "local":
+            entry["ansible_python_interpreter"] = "{{ ansible_playbook_python }}"
+        else:
             entry["ansible_user"] = host.ssh.user
             entry["ansible_port"] = host.ssh.port
             if host.ssh.private_key is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,6 +74,9 @@ def _failure_message(result: dict[str, Any]) -> str:
         value = result.get(key)
         if value and str(value).strip() and str(value) not in parts:
             parts.append(str(value).strip())
+    for module_result in (result.get("failed_modules") or {}).values():
+        if isinstance(module_result, dict):
+            parts.append(_failure_message(module_result))
     if not parts and result.get("results"):
         for item in result["results"]:
             if isinstance(item, dict) and item.get("failed"):
@@ -103,10 +107,19 @@ def _event(raw: dict[str, Any]) -> Event | None:
     return Event(kind=outcome, message=message, ignored=bool(data.get("ignore_errors")), **common)
 
 
-def ansible_playbook_binary() -> str:
-    """The ansible-playbook beside this interpreter, so an unactivated venv works."""
-    candidate = Path(sys.executable).parent / "ansible-playbook"
-    return str(candidate) if candidate.exists() else "ansible-playbook"
+def _environment(request: RunRequest) -> dict[str, str]:
+    """ansible-runner's own defaults, corrected where they undo build/ansible.cfg."""
+    # ansible-playbook from beside this interpreter, so an unactivated venv works.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {
+        "PATH": path,
+        "ANSIBLE_CONFIG": str(request.ansible_cfg),
+        "ANSIBLE_NOCOLOR": "1",
+        # ansible-runner turns host key checking off and moves the fact cache
+        # into each run's artifacts; we keep both as ansible.cfg says.
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(request.ansible_cfg.parent / ".cache" / "facts"),
+    }
 
 
 def run_playbook(request: RunRequest, on_event: Callable[[Event], None]) -> RunResult:
@@ -150,9 +163,8 @@ def run_playbook(request: RunRequest, on_event: Callable[[Event], None]) -> RunR
         ident=request.ident,
         playbook=str(request.playbook),
         inventory=str(request.inventory),
-        binary=ansible_playbook_binary(),
         cmdline=" ".join(_quote(part) for part in cmdline) if cmdline else None,
-        envvars={"ANSIBLE_CONFIG": str(request.ansible_cfg), "ANSIBLE_NOCOLOR": "1"},
+        envvars=_environment(request),
         limit=request.limit,
         quiet=True,
         event_handler=handle,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-from collections import Counter
 from ipaddress import IPv4Address
 from itertools import combinations
 from typing import Any
@@ -167,11 +166,12 @@ def _check_networks(region: Region, problem: Report) -> None:
 
 def _check_hosts(region: Region, problem: Report, region_dir: RegionDir) -> None:
     declared = region.networks.declared()
-    names = Counter(h.name for h in region.hosts)
+    seen_names: set[str] = set()
     seen_addresses: dict[IPv4Address, str] = {}
     for index, host in enumerate(region.hosts):
-        if names[host.name] > 1:
+        if host.name in seen_names:
             problem(["hosts", index, "name"], f"host name '{host.name}' is used more than once")
+        seen_names.add(host.name)
         management = region.networks.management
         if host.address not in management.cidr:
             problem(
@@ -208,13 +208,14 @@ def _check_hosts(region: Region, problem: Report, region_dir: RegionDir) -> None
                 f"{host.name} runs Ceph and the region declares a storage network: "
                 "give it an address there (addresses: {storage: ...})",
             )
-        disk_paths = Counter(d.path for d in host.disks)
+        disk_paths: set[str] = set()
         for disk_index, disk in enumerate(host.disks):
-            if disk_paths[disk.path] > 1:
+            if disk.path in disk_paths:
                 problem(
                     ["hosts", index, "disks", disk_index],
                     f"disk {disk.path} is listed more than once on {host.name}",
                 )
+            disk_paths.add(disk.path)
         if host.disks and "storage" not in host.roles:
             problem(
                 ["hosts", index, "disks"],
@@ -263,5 +264,3 @@ def _check_ceph(region: Region, problem: Report) -> None:
             )
         if len(set(mons)) != len(mons):
             problem(["ceph", "mons"], "a monitor is listed twice")
-    elif len(region.ceph_mon_names) > 1 and len(region.ceph_mon_names) % 2 == 0:
-        problem(["ceph"], "an even number of control hosts gives an even number of monitors")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -188,7 +189,7 @@ def start(
             stdout=console,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=enter_cgroup,  # noqa: PLW1509 - must run before exec, nothing else can
+            preexec_fn=enter_cgroup,  # joins the cgroup before exec, so no child escapes it
             close_fds=True,
         )
     return process.pid
@@ -205,8 +206,10 @@ def nspawn_pids_under(directory: Path) -> list[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv and argv[0].endswith(b"systemd-nspawn") and any(
-            a.decode(errors="replace").startswith(prefix) for a in argv
+        if (
+            argv
+            and argv[0].endswith(b"systemd-nspawn")
+            and any(a.decode(errors="replace").startswith(prefix) for a in argv)
         ):
             pids.append(int(entry.name))
     return pids
@@ -218,8 +221,10 @@ def is_nspawn(pid: int, root: Path) -> bool:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return bool(argv) and argv[0].endswith(b"systemd-nspawn") and (
-        f"--directory={root}".encode() in argv
+    return (
+        bool(argv)
+        and argv[0].endswith(b"systemd-nspawn")
+        and (f"--directory={root}".encode() in argv)
     )
 
 
@@ -250,10 +255,8 @@ def stop(pids: list[int], grace: float = 20.0) -> None:
 
 
 def _signal(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _alive(pid: int) -> bool:
@@ -308,9 +311,7 @@ def ssh_banner(address: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def wait_for_ssh(
-    name: str, base_argv: list[str], pid: int, log: Path, timeout: float
-) -> float:
+def wait_for_ssh(name: str, base_argv: list[str], pid: int, log: Path, timeout: float) -> float:
     """Poll until ``ssh host true`` works; returns the seconds waited."""
     started = time.monotonic()
     last = ""

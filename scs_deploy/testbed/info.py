@@ -38,6 +38,8 @@ class HostInfo:
 
 @dataclass(frozen=True)
 class TestbedInfo:
+    __test__ = False  # not a pytest test class, despite the name
+
     directory: Path
     complete: bool
     hosts: tuple[HostInfo, ...] = field(default_factory=tuple)

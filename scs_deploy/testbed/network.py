@@ -73,10 +73,8 @@ def create() -> None:
     run(["ip", "link", "set", BRIDGE, "up"])
     for table, (chain, *rule) in _our_rules():
         # Insert at the top so a restrictive FORWARD policy or DROP rule does not win.
-        run(
-            ["iptables", "-w", "-t", table, "-I", chain, *rule]
-            + ["-m", "comment", "--comment", RULE_COMMENT]
-        )
+        tag = ["-m", "comment", "--comment", RULE_COMMENT]
+        run(["iptables", "-w", "-t", table, "-I", chain, *rule, *tag])
 
 
 def remove() -> list[str]:

@@ -28,8 +28,6 @@ def check_prerequisites() -> None:
         problems.append("the testbed needs root (run it with sudo)")
     if missing:
         packages = sorted({TOOLS[t] for t in missing})
-        problems.append(
-            f"missing {', '.join(missing)}: apt-get install {' '.join(packages)}"
-        )
+        problems.append(f"missing {', '.join(missing)}: apt-get install {' '.join(packages)}")
     if problems:
         raise TestbedPrerequisiteError("; ".join(problems))

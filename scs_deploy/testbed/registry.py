@@ -39,6 +39,8 @@ class HostRecord:
 
 @dataclass
 class TestbedRecord:
+    __test__ = False  # not a pytest test class, despite the name
+
     directory: str
     complete: bool = False
     hosts: list[HostRecord] = field(default_factory=list)
@@ -82,11 +84,11 @@ class Registry:
 
 
 class RegistryFile:
-    """Load and save the registry at ``path`` (``STATE_DIR/state.json`` by default)."""
+    """Load and save ``state.json`` in ``state_dir`` (``STATE_DIR`` by default)."""
 
-    def __init__(self, state_dir: Path = STATE_DIR) -> None:
-        self.state_dir = state_dir
-        self.path = state_dir / "state.json"
+    def __init__(self, state_dir: Path | None = None) -> None:
+        self.state_dir = state_dir if state_dir is not None else STATE_DIR
+        self.path = self.state_dir / "state.json"
 
     def load(self) -> Registry:
         try:

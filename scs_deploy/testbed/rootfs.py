@@ -11,9 +11,11 @@ import fcntl
 import hashlib
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from scs_deploy.errors import TestbedError
 from scs_deploy.testbed._run import Say, run
@@ -80,13 +82,11 @@ def _complete(target: Path) -> bool:
     return (target / "usr/lib/systemd/systemd").exists()
 
 
-def _run_logged(argv: list[str], handle: object) -> int:
-    import subprocess
-
+def _run_logged(argv: list[str], handle: IO[str]) -> int:
     try:
         return subprocess.run(
             argv,
-            stdout=handle,  # type: ignore[arg-type]
+            stdout=handle,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             timeout=BUILD_TIMEOUT,

@@ -1,0 +1,108 @@
+"""Commands on a region directory: init, validate, plan, deploy, status."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scs_deploy.cli.common import console, reported
+
+RegionPath = Annotated[Path, typer.Argument(help="The region directory (holds region.yml).")]
+
+
+def init(
+    directory: RegionPath,
+    profile: Annotated[str, typer.Option(help="aio: one host; ha: 3 control, 2 compute, 3 storage")] = "aio",
+    force: Annotated[bool, typer.Option(help="Replace an existing region.yml (secrets are kept).")] = False,
+    merge: Annotated[bool, typer.Option(help="Only add the secrets the region's release lacks.")] = False,
+) -> None:
+    """Write a commented region.yml, vault-encrypted secrets.yml and .vault-pass."""
+    from scs_deploy.init import init_region, merge_secrets
+
+    with reported():
+        if merge:
+            added = merge_secrets(directory)
+            console.print(f"added {len(added)} secrets" + (f": {', '.join(added)}" if added else ""))
+            return
+        added = init_region(directory, profile, force=force)
+    console.print(f"wrote {directory / 'region.yml'} (profile {profile}); {len(added)} new secrets")
+    console.print(f"next: edit it, then 'scs-deploy validate {directory}'")
+
+
+def validate(directory: RegionPath) -> None:
+    """Check region.yml and print every problem at once (exit 2 if any)."""
+    from scs_deploy.regiondir import RegionDir
+    from scs_deploy.validate import load_region
+
+    with reported():
+        region = load_region(RegionDir.existing(directory))
+    console.print(
+        f"region {region.name}: valid ({len(region.hosts)} hosts, release {region.release})"
+    )
+
+
+def plan(
+    directory: RegionPath,
+    phase: Annotated[list[str] | None, typer.Option(help="Show only this phase (repeatable).")] = None,
+    diff: Annotated[bool, typer.Option(help="Show changes against the last deployed render.")] = False,
+) -> None:
+    """Render build/ and show, per phase, which hosts get which roles."""
+    from scs_deploy.plan import plan_region
+
+    with reported():
+        summary = plan_region(directory, phases=tuple(phase or ()), diff=diff)
+    for line in summary:
+        console.print(line, markup=False)
+
+
+def deploy(
+    directory: RegionPath,
+    phase: Annotated[list[str] | None, typer.Option(help="Run only this phase (repeatable).")] = None,
+    limit: Annotated[str | None, typer.Option(help="Ansible host pattern to limit the run to.")] = None,
+    from_phase: Annotated[str | None, typer.Option("--from", help="Start at this phase.")] = None,
+    check: Annotated[bool, typer.Option(help="Dry run: report what would change.")] = False,
+) -> None:
+    """Run the phases in order and record each one in state.json."""
+    from scs_deploy.cli.progress import PhaseProgress
+    from scs_deploy.deploy import DeployOptions
+    from scs_deploy.deploy import deploy as run_deploy
+    from scs_deploy.regiondir import RegionDir
+
+    options = DeployOptions(
+        phases=tuple(phase or ()), start=from_phase, limit=limit, check=check
+    )
+    with reported():
+        run_deploy(RegionDir.existing(directory), options, PhaseProgress(console))
+
+
+def status(
+    directory: RegionPath,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Phases done, when, with which release; hosts and their roles."""
+    from scs_deploy.status import region_status
+
+    with reported():
+        report = region_status(directory)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, sort_keys=True))
+        return
+    console.print(f"region {report['region']} (release {report['release']})")
+    for name, entry in report["phases"].items():
+        if entry is None:
+            console.print(f"  {name:12} not deployed")
+        else:
+            console.print(
+                f"  {name:12} {entry['result']:6} {entry['finished']} release {entry['release']}"
+                f" changed={entry['changed']}"
+            )
+    for host in report["hosts"]:
+        console.print(f"  host {host['name']:16} {host['address']:15} {', '.join(host['roles'])}")
+
+
+def register(app: typer.Typer) -> None:
+    for command in (init, validate, plan, deploy, status):
+        app.command()(command)

@@ -1,0 +1,93 @@
+"""``scs-deploy testbed up|down|status``: local test hosts. Parse, call one function, print."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from scs_deploy.cli.common import console, err_console, reported
+
+if TYPE_CHECKING:
+    from scs_deploy.testbed import TestbedInfo
+
+app = typer.Typer(
+    help="Local test hosts: Debian 13 systemd-nspawn containers on a bridge with NAT (needs root).",
+    no_args_is_help=True,
+)
+
+DirOption = Annotated[
+    Path, typer.Option("--dir", help="Directory of the testbed and its region.yml.")
+]
+
+
+@app.command()
+def up(
+    hosts: Annotated[int, typer.Option(min=1, max=50, help="Number of hosts.")] = 1,
+    disks: Annotated[int, typer.Option(min=0, max=24, help="Loop-device disks per host.")] = 2,
+    disk_size: Annotated[str, typer.Option(help="Size of each sparse disk file.")] = "20G",
+    memory_max: Annotated[str, typer.Option(help="Memory cap per host (cgroup).")] = "6G",
+    directory: DirOption = Path("testbed"),
+) -> None:
+    """Start the hosts and write DIR/region.yml for them; cleans an earlier run's leftovers."""
+    from scs_deploy import testbed
+
+    with reported():
+        info = testbed.up(
+            directory,
+            hosts=hosts,
+            disks=disks,
+            disk_size=disk_size,
+            memory_max=memory_max,
+            console=err_console,
+        )
+    _print_table(info)
+    console.print(f"next: scs-deploy deploy {info.directory}", markup=False)
+
+
+@app.command()
+def down(directory: DirOption = Path("testbed")) -> None:
+    """Remove every container, mount, loop device, bridge and rule the testbed made."""
+    from scs_deploy import testbed
+
+    with reported():
+        testbed.down(directory, console=err_console)
+
+
+@app.command()
+def status(
+    directory: DirOption = Path("testbed"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the hosts, their addresses, disks and state."""
+    from scs_deploy import testbed
+
+    with reported():
+        info = testbed.status(directory)
+    if as_json:
+        console.print_json(json.dumps(info.to_json()))
+    else:
+        _print_table(info)
+
+
+def _print_table(info: TestbedInfo) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"testbed {info.directory}" + ("" if info.complete else " (incomplete)"))
+    for column in ("host", "address", "roles", "disks", "state", "memory"):
+        table.add_column(column)
+    for host in info.hosts:
+        memory = "-"
+        if host.memory_current is not None and host.memory_max is not None:
+            memory = f"{host.memory_current / 2**20:.0f} / {host.memory_max / 2**20:.0f} MiB"
+        table.add_row(
+            host.name,
+            host.address,
+            ",".join(host.roles),
+            " ".join(f"{d.guest_path}={d.loop or '-'}" for d in host.disks) or "-",
+            host.state,
+            memory,
+        )
+    console.print(table)

@@ -1,0 +1,45 @@
+"""``scs-deploy status``: what state.json says, next to the region's hosts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scs_deploy.phases import PHASE_NAMES
+from scs_deploy.regiondir import RegionDir
+
+
+def region_status(path: Path) -> dict[str, Any]:
+    from scs_deploy.state import load_state
+    from scs_deploy.validate import load_region
+
+    region_dir = RegionDir.existing(path)
+    region = load_region(region_dir)
+    state = load_state(region_dir.state_file, region.name)
+    phases: dict[str, Any] = {}
+    for name in PHASE_NAMES:
+        record = state.phases.get(name)
+        phases[name] = (
+            None
+            if record is None
+            else {
+                "result": record.result,
+                "release": record.release,
+                "started": record.started.isoformat(),
+                "finished": record.finished.isoformat(),
+                "run_id": record.run_id,
+                "render_hash": record.render_hash,
+                "changed": record.changed,
+                "limit": record.limit,
+                "failure": record.failure,
+            }
+        )
+    return {
+        "region": region.name,
+        "release": region.release,
+        "phases": phases,
+        "hosts": [
+            {"name": h.name, "address": str(h.address), "roles": list(h.roles)}
+            for h in region.hosts
+        ],
+    }
