@@ -226,7 +226,7 @@ def render(
         seen.add(key)
 
     sha = hashlib.sha256(upstream.read_bytes()).hexdigest()
-    today = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d")
+    today = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d")
     header = [
         f"# Pinned dependency set of scs-deploy release {manifest['id']}"
         f" (OpenStack {manifest['openstack']['series']}).",
@@ -245,14 +245,14 @@ def render(
         header.append("# Only an sdist on PyPI (built on the host at install time):")
         header.extend(f"#   {s}" for s in sorted(sdists, key=str.lower))
     if not_upstream:
-        header.append("# Not pinned by upstream's constraints (pinned here by the manifest/resolver):")
+        header.append("# Not pinned by upstream's constraints (the manifest or pip chose):")
         header.extend(f"#   {s}" for s in sorted(not_upstream, key=str.lower))
     if pinned_only:
         header.append("# Not resolved, pinned to upstream's version (sdist needing native headers")
         header.append("# to read its metadata; no Python dependencies):")
         header.extend(f"#   {n}=={v}" for n, v in sorted(pinned_only.items()))
     if yanked:
-        header.append("# Yanked on PyPI, but pinned by upstream's constraints (kept, as upstream tests it):")
+        header.append("# Yanked on PyPI but pinned by upstream (kept: it is what upstream tests):")
         header.extend(f"#   {s}" for s in sorted(yanked, key=str.lower))
     body = [f"{name}=={version}" for _, name, version in rows]
     return "\n".join([*header, *body]) + "\n"
@@ -303,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         installs, info = resolve(args.python, args.upstream.resolve(), reqs, Path(tmp))
     seconds = time.monotonic() - started
 
-    wanted = {canonical(s["package"]): str(s["version"]) for s in manifest["openstack"]["services"].values()}
+    services = manifest["openstack"]["services"].values()
+    wanted = {canonical(s["package"]): str(s["version"]) for s in services}
     got = {canonical(i["metadata"]["name"]): i["metadata"]["version"] for i in installs}
     for key, version in wanted.items():
         if got.get(key) != version:

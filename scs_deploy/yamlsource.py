@@ -84,7 +84,7 @@ def _loader() -> Any:
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: set[Any] = set()
             for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=True)
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
                         None, None, f"key '{key}' appears twice", key_node.start_mark

@@ -124,9 +124,7 @@ class Release(_Frozen):
     kubernetes: KubernetesRelease
     cluster_api: ClusterApiRelease
     os_support: list[OsSupport] = Field(min_length=1)
-    secrets: dict[Annotated[str, Field(pattern=_SECRET_NAME_RE)], SecretKind] = Field(
-        min_length=1
-    )
+    secrets: dict[Annotated[str, Field(pattern=_SECRET_NAME_RE)], SecretKind] = Field(min_length=1)
     upgrade_from: list[str] = Field(default_factory=list)
 
     @field_validator("upgrade_from")
@@ -196,7 +194,7 @@ def parse_release(path: Path) -> Release:
     return release
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_release(release_id: str) -> Release:
     """The shipped release ``release_id``; ConfigError naming the available ones if unknown."""
     path = _manifest_files().get(release_id)

@@ -44,7 +44,7 @@ def pins(release: Release) -> dict[str, str]:
 
 def test_both_releases_ship() -> None:
     assert {"2026.1", "2026.2"} <= set(RELEASES)
-    assert RELEASES == sorted(RELEASES, key=lambda r: tuple(int(p) for p in r.split(".")))
+    assert sorted(RELEASES, key=lambda r: tuple(int(p) for p in r.split("."))) == RELEASES
 
 
 @pytest.mark.parametrize("release_id", RELEASES)
@@ -130,7 +130,7 @@ def test_manifest_rejects_unknown_keys_and_kinds(tmp_path: Path) -> None:
 def test_manifest_id_must_match_file_name(tmp_path: Path) -> None:
     renamed = tmp_path / "2030.1.yaml"
     renamed.write_text((release_dir() / "2026.1.yaml").read_text())
-    with pytest.raises(ConfigError, match="2030.1.yaml"):
+    with pytest.raises(ConfigError, match=r"2030\.1\.yaml"):
         parse_release(renamed)
 
 

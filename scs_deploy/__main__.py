@@ -1,0 +1,3 @@
+from scs_deploy.cli import main
+
+main()
