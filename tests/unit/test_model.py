@@ -1,0 +1,66 @@
+"""Computed properties the templates rely on."""
+
+from __future__ import annotations
+
+from scs_deploy.model import Region
+
+REGION = {
+    "name": "net",
+    "networks": {
+        "management": {"cidr": "10.0.0.0/24", "gateway": "10.0.0.1", "bridge": "br-mgmt"},
+        "storage": {"cidr": "10.1.0.0/24", "vlan": 20, "mtu": 9000},
+        "tunnel": {"cidr": "10.2.0.0/24", "vlan": 30},
+    },
+    "hosts": [
+        {
+            "name": "n1",
+            "address": "10.0.0.11",
+            "addresses": {"storage": "10.1.0.11", "tunnel": "10.2.0.11"},
+            "roles": ["control", "compute", "network", "storage"],
+            "bonds": [{"name": "bond0", "members": ["eno1", "eno2"], "mode": "active-backup"}],
+            "interfaces": {"management": "bond0", "storage": "bond0", "tunnel": "eno3"},
+            "disks": ["/dev/sdb", {"path": "/dev/sdc", "wipe": True}],
+        }
+    ],
+}
+
+
+def test_interfaces_with_bond_vlan_and_bridge() -> None:
+    region = Region.model_validate(REGION)
+    stanzas = {s["name"]: s for s in region.host_interfaces(region.hosts[0])}
+    assert list(stanzas) == ["eno1", "eno2", "bond0", "br-mgmt", "bond0.20", "eno3", "eno3.30"]
+    assert stanzas["bond0"]["bond_slaves"] == ["eno1", "eno2"]
+    assert stanzas["bond0"]["method"] == "manual"
+    assert stanzas["br-mgmt"]["bridge_ports"] == ["bond0"]
+    assert stanzas["br-mgmt"]["address"] == "10.0.0.11/24"
+    assert stanzas["br-mgmt"]["gateway"] == "10.0.0.1"
+    assert stanzas["bond0.20"]["vlan_raw_device"] == "bond0"
+    assert stanzas["bond0.20"]["vlan_id"] == 20
+    assert stanzas["bond0.20"]["address"] == "10.1.0.11/24"
+    assert stanzas["bond0.20"]["mtu"] == 9000
+    assert stanzas["eno3.30"]["address"] == "10.2.0.11/24"
+
+
+def test_disks_accept_strings_and_mappings() -> None:
+    region = Region.model_validate(REGION)
+    assert [(d.path, d.wipe) for d in region.hosts[0].disks] == [
+        ("/dev/sdb", False),
+        ("/dev/sdc", True),
+    ]
+
+
+def test_ceph_clients_get_least_privilege() -> None:
+    region = Region.model_validate(REGION)
+    clients = {c.name: c for c in region.ceph_clients}
+    assert clients["glance"].caps["osd"] == "profile rbd pool=images"
+    assert clients["nova"].caps["osd"] == (
+        "profile rbd pool=vms, profile rbd-read-only pool=images"
+    )
+    assert clients["cinder-backup"].secret == "scs_secret_ceph_client_cinder_backup_key"
+
+
+def test_single_replica_allows_its_warning() -> None:
+    region = Region.model_validate(REGION | {"ceph": {"replicas": 1}})
+    assert region.ceph_allowed_health_warnings == ["POOL_NO_REDUNDANCY"]
+    assert region.ceph.min_size == 1
+    assert Region.model_validate(REGION).ceph.min_size == 2
