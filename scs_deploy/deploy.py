@@ -126,9 +126,7 @@ def deploy(
     if not options.check and records:
         snapshot = region_dir.deployed_render_dir
         shutil.rmtree(snapshot, ignore_errors=True)
-        shutil.copytree(
-            region_dir.build_dir, snapshot, ignore=shutil.ignore_patterns(".cache")
-        )
+        shutil.copytree(region_dir.build_dir, snapshot, ignore=shutil.ignore_patterns(".cache"))
     return records
 
 

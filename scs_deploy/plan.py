@@ -39,7 +39,7 @@ def plan_region(path: Path, phases: tuple[str, ...] = (), diff: bool = False) ->
         if not before:
             lines.append("no successful deploy recorded yet: nothing to compare with")
         else:
-            changes = []
+            changes: list[str] = []
             for name in sorted(set(before) | set(result.files)):
                 old, new = before.get(name, ""), result.files.get(name, "")
                 if old != new:

@@ -22,7 +22,9 @@ class RegionDir:
         """A region directory that must already hold a region.yml."""
         region_dir = cls(path.resolve())
         if not path.is_dir():
-            raise UsageError(f"{path}: no such directory (create one with 'scs-deploy init {path}')")
+            raise UsageError(
+                f"{path}: no such directory (create one with 'scs-deploy init {path}')"
+            )
         if not region_dir.region_file.is_file():
             raise UsageError(
                 f"{path}: no region.yml in this directory "

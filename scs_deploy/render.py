@@ -69,7 +69,9 @@ def inventory(region: Region, region_dir: RegionDir) -> dict[str, Any]:
             entry["ansible_user"] = host.ssh.user
             entry["ansible_port"] = host.ssh.port
             if host.ssh.private_key is not None:
-                entry["ansible_ssh_private_key_file"] = str(region_dir.resolve(host.ssh.private_key))
+                entry["ansible_ssh_private_key_file"] = str(
+                    region_dir.resolve(host.ssh.private_key)
+                )
         # root needs no sudo; minimal hosts do not even have it before bootstrap.
         entry["ansible_become"] = host.ssh.connection == "ssh" and host.ssh.user != "root"
         hosts[host.name] = entry

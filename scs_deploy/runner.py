@@ -87,24 +87,27 @@ def _failure_message(result: dict[str, Any]) -> str:
 def _event(raw: dict[str, Any]) -> Event | None:
     name = raw.get("event", "")
     data = raw.get("event_data", {}) or {}
-    common = {
-        "host": str(data.get("host", "")),
-        "play": str(data.get("play", "")),
-        "role": str(data.get("role", "")),
-        "task": str(data.get("task", "")),
-    }
+    host, play = str(data.get("host", "")), str(data.get("play", ""))
+    role, task = str(data.get("role", "")), str(data.get("task", ""))
     if name == "playbook_on_task_start":
-        return Event(kind="task_start", **common)
+        return Event(kind="task_start", host=host, play=play, role=role, task=task)
     if name == "playbook_on_play_start":
-        return Event(kind="play_start", **common)
+        return Event(kind="play_start", host=host, play=play, role=role, task=task)
     outcome = _OUTCOMES.get(name)
     if outcome is None:
         return None
     result = data.get("res", {}) or {}
     if outcome == "ok" and result.get("changed"):
         outcome = "changed"
-    message = _failure_message(result) if outcome in {"failed", "unreachable"} else ""
-    return Event(kind=outcome, message=message, ignored=bool(data.get("ignore_errors")), **common)
+    return Event(
+        kind=outcome,
+        host=host,
+        play=play,
+        role=role,
+        task=task,
+        message=_failure_message(result) if outcome in {"failed", "unreachable"} else "",
+        ignored=bool(data.get("ignore_errors")),
+    )
 
 
 def _environment(request: RunRequest) -> dict[str, str]:

@@ -49,7 +49,9 @@ def _vault(region_dir: RegionDir, *, create: bool) -> Any:
     try:
         password = pass_file.read_bytes().strip()
     except OSError as exc:
-        raise SecretsError(f"cannot read the vault password file {pass_file}: {exc.strerror}") from None
+        raise SecretsError(
+            f"cannot read the vault password file {pass_file}: {exc.strerror}"
+        ) from None
     if not password:
         raise SecretsError(f"the vault password file {pass_file} is empty")
     return VaultLib([("default", VaultSecret(password))])

@@ -200,8 +200,10 @@ def _check_hosts(region: Region, problem: Report, region_dir: RegionDir) -> None
                     ["hosts", index, "interfaces", network_name],
                     f"the region declares no {network_name} network",
                 )
-        if "storage" in declared and "storage" not in host.addresses and (
-            "storage" in host.roles or host.name in region.ceph_mon_names
+        if (
+            "storage" in declared
+            and "storage" not in host.addresses
+            and ("storage" in host.roles or host.name in region.ceph_mon_names)
         ):
             problem(
                 ["hosts", index, "addresses"],

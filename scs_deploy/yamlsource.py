@@ -105,9 +105,11 @@ def load_located(path: Path, display_name: str | None = None) -> Located:
     except FileNotFoundError:
         raise ConfigError([Problem(path="", message=f"{path} does not exist", file=name)]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(path="", message=f"cannot read {path}: {exc}", file=name)]) from None
+        raise ConfigError(
+            [Problem(path="", message=f"cannot read {path}: {exc}", file=name)]
+        ) from None
     try:
-        data = yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(str(p) for p in (exc.context, exc.problem) if p)

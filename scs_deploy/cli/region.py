@@ -15,9 +15,15 @@ RegionPath = Annotated[Path, typer.Argument(help="The region directory (holds re
 
 def init(
     directory: RegionPath,
-    profile: Annotated[str, typer.Option(help="aio: one host; ha: 3 control, 2 compute, 3 storage")] = "aio",
-    force: Annotated[bool, typer.Option(help="Replace an existing region.yml (secrets are kept).")] = False,
-    merge: Annotated[bool, typer.Option(help="Only add the secrets the region's release lacks.")] = False,
+    profile: Annotated[
+        str, typer.Option(help="aio: one host; ha: 3 control, 2 compute, 3 storage")
+    ] = "aio",
+    force: Annotated[
+        bool, typer.Option(help="Replace an existing region.yml (secrets are kept).")
+    ] = False,
+    merge: Annotated[
+        bool, typer.Option(help="Only add the secrets the region's release lacks.")
+    ] = False,
 ) -> None:
     """Write a commented region.yml, vault-encrypted secrets.yml and .vault-pass."""
     from scs_deploy.init import init_region, merge_secrets
@@ -25,7 +31,9 @@ def init(
     with reported():
         if merge:
             added = merge_secrets(directory)
-            console.print(f"added {len(added)} secrets" + (f": {', '.join(added)}" if added else ""))
+            console.print(
+                f"added {len(added)} secrets" + (f": {', '.join(added)}" if added else "")
+            )
             return
         added = init_region(directory, profile, force=force)
     console.print(f"wrote {directory / 'region.yml'} (profile {profile}); {len(added)} new secrets")
@@ -46,8 +54,12 @@ def validate(directory: RegionPath) -> None:
 
 def plan(
     directory: RegionPath,
-    phase: Annotated[list[str] | None, typer.Option(help="Show only this phase (repeatable).")] = None,
-    diff: Annotated[bool, typer.Option(help="Show changes against the last deployed render.")] = False,
+    phase: Annotated[
+        list[str] | None, typer.Option(help="Show only this phase (repeatable).")
+    ] = None,
+    diff: Annotated[
+        bool, typer.Option(help="Show changes against the last deployed render.")
+    ] = False,
 ) -> None:
     """Render build/ and show, per phase, which hosts get which roles."""
     from scs_deploy.plan import plan_region
@@ -60,8 +72,12 @@ def plan(
 
 def deploy(
     directory: RegionPath,
-    phase: Annotated[list[str] | None, typer.Option(help="Run only this phase (repeatable).")] = None,
-    limit: Annotated[str | None, typer.Option(help="Ansible host pattern to limit the run to.")] = None,
+    phase: Annotated[
+        list[str] | None, typer.Option(help="Run only this phase (repeatable).")
+    ] = None,
+    limit: Annotated[
+        str | None, typer.Option(help="Ansible host pattern to limit the run to.")
+    ] = None,
     from_phase: Annotated[str | None, typer.Option("--from", help="Start at this phase.")] = None,
     check: Annotated[bool, typer.Option(help="Dry run: report what would change.")] = False,
 ) -> None:
@@ -71,9 +87,7 @@ def deploy(
     from scs_deploy.deploy import deploy as run_deploy
     from scs_deploy.regiondir import RegionDir
 
-    options = DeployOptions(
-        phases=tuple(phase or ()), start=from_phase, limit=limit, check=check
-    )
+    options = DeployOptions(phases=tuple(phase or ()), start=from_phase, limit=limit, check=check)
     with reported():
         run_deploy(RegionDir.existing(directory), options, PhaseProgress(console))
 

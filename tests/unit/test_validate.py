@@ -96,8 +96,9 @@ CASES = [
         id="no-control",
     ),
     pytest.param(
-        edit("roles: [control, network, compute, storage]", "roles: [control, network, storage]")
-        .replace("roles: [compute, storage]", "roles: [storage]"),
+        edit(
+            "roles: [control, network, compute, storage]", "roles: [control, network, storage]"
+        ).replace("roles: [compute, storage]", "roles: [storage]"),
         "region.yml:11:3 hosts: no host has the role 'compute'",
         id="no-compute",
     ),
