@@ -28,6 +28,13 @@ of the resolution and pinned to upstream's version instead: they are sdists
 whose metadata step needs native headers (libvirt-dev) on the resolving
 machine, and they have no Python dependencies of their own.
 
+``--override NAME==VERSION`` replaces upstream's pin of NAME (written to a
+derived copy of the upstream file; the header lists every override). Use it
+only where upstream's file is older than the service releases: the 2026.2
+input is a master snapshot of 2026-08-22, taken before nova 34.0.0 raised its
+minimum keystoneauth1 and oslo.versionedobjects. Pick the newest release of
+NAME published before the series' final release that satisfies the services.
+
 Why a real interpreter and not ``pip --python-version 3.13 --platform ...``:
 cross-resolution needs ``--only-binary=:all:``, and a few dependencies of
 the 2026.x services exist on PyPI only as sdists (ovs, ncclient,
@@ -190,12 +197,35 @@ def upstream_pins(upstream: Path) -> dict[str, str]:
     return pins
 
 
+def apply_overrides(upstream: Path, overrides: dict[str, str], workdir: Path) -> Path:
+    """A copy of ``upstream`` with the pins of ``overrides`` replaced."""
+    if not overrides:
+        return upstream
+    keep: list[str] = []
+    replaced: set[str] = set()
+    for raw in upstream.read_text(encoding="utf-8").splitlines():
+        spec = raw.split("#", 1)[0].split(";", 1)[0].strip()
+        match = _NAME_RE.match(spec) if spec else None
+        if match and canonical(match.group(1)) in overrides:
+            replaced.add(canonical(match.group(1)))
+            continue
+        keep.append(raw)
+    missing = set(overrides) - replaced
+    if missing:
+        raise SystemExit(f"--override: not pinned by {upstream}: {', '.join(sorted(missing))}")
+    keep.extend(f"{name}==={version}" for name, version in sorted(overrides.items()))
+    derived = workdir / "upstream-with-overrides.txt"
+    derived.write_text("\n".join(keep) + "\n", encoding="utf-8")
+    return derived
+
+
 def render(
     manifest_path: Path,
     manifest: dict[str, Any],
     upstream: Path,
     installs: list[dict[str, Any]],
     pinned_only: dict[str, str],
+    overrides: dict[str, str],
     info: dict[str, str],
     argv: list[str],
     seconds: float,
@@ -247,6 +277,12 @@ def render(
     if not_upstream:
         header.append("# Not pinned by upstream's constraints (the manifest or pip chose):")
         header.extend(f"#   {s}" for s in sorted(not_upstream, key=str.lower))
+    if overrides:
+        header.append("# Overrides of upstream's pins (upstream's file predates the services):")
+        header.extend(
+            f"#   {name}=={version} (upstream: {upstream_pinned.get(name, '-')})"
+            for name, version in sorted(overrides.items())
+        )
     if pinned_only:
         header.append("# Not resolved, pinned to upstream's version (sdist needing native headers")
         header.append("# to read its metadata; no Python dependencies):")
@@ -280,11 +316,24 @@ def main(argv: list[str] | None = None) -> int:
         help="pin NAME to upstream's version without resolving it"
         " (repeatable; default: libvirt-python)",
     )
+    parser.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="NAME==VERSION",
+        help="replace upstream's pin of NAME (repeatable)",
+    )
     args = parser.parse_args(args_list)
+    overrides: dict[str, str] = {}
+    for item in args.override:
+        name, sep, version = item.partition("==")
+        if not sep or not name or not version:
+            raise SystemExit(f"--override {item!r}: expected NAME==VERSION")
+        overrides[canonical(name)] = version
 
     manifest = load_manifest(args.manifest)
     pin_only = {canonical(n) for n in (args.pin_only or ["libvirt-python"])}
-    upstream_pinned = upstream_pins(args.upstream)
+    upstream_pinned = {**upstream_pins(args.upstream), **overrides}
     reqs: list[str] = []
     pinned_only: dict[str, str] = {}
     for req in requirements_of(manifest):
@@ -300,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="scs-resolve-") as tmp:
-        installs, info = resolve(args.python, args.upstream.resolve(), reqs, Path(tmp))
+        upstream = apply_overrides(args.upstream.resolve(), overrides, Path(tmp))
+        installs, info = resolve(args.python, upstream, reqs, Path(tmp))
     seconds = time.monotonic() - started
 
     services = manifest["openstack"]["services"].values()
@@ -311,7 +361,15 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{key}: resolved {got.get(key)}, manifest wants {version}")
 
     text = render(
-        args.manifest, manifest, args.upstream, installs, pinned_only, info, args_list, seconds
+        args.manifest,
+        manifest,
+        args.upstream,
+        installs,
+        pinned_only,
+        overrides,
+        info,
+        args_list,
+        seconds,
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
