@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,20 @@ def check_phase_names(options: DeployOptions) -> None:
             raise UsageError(f"unknown phase '{name}'; phases are: {', '.join(PHASE_NAMES)}")
 
 
+def check_limit(limit: str | None, groups: dict[str, list[str]], hosts: list[str]) -> None:
+    """A --limit that matches nothing would make every phase succeed doing nothing."""
+    if limit is None:
+        return
+    known = set(groups) | set(hosts) | {"all"}
+    for term in re.split(r"[,:]", limit):
+        name = term.lstrip("!&")
+        if name and not any(c in name for c in "*?[~") and name not in known:
+            raise UsageError(
+                f"--limit: '{name}' is neither a host nor a group of this region "
+                f"(groups: {', '.join(sorted(groups))})"
+            )
+
+
 def deploy(
     region_dir: RegionDir,
     options: DeployOptions,
@@ -54,6 +69,7 @@ def deploy(
 
     check_phase_names(options)
     region = load_region(region_dir)
+    check_limit(options.limit, region.groups, [h.name for h in region.hosts])
     state = load_state(region_dir.state_file, region.name)
     # Reading the secrets first turns a wrong vault password into a clear error
     # before anything is written.

@@ -167,3 +167,11 @@ def test_deploy_unknown_phase(region_dir: Callable[[str], Path]) -> None:
     code, output = invoke("deploy", str(region_dir(BASE_REGION)), "--from", "storage")
     assert code == 2
     assert "unknown phase 'storage'; phases are: bootstrap, ceph" in output
+
+
+def test_deploy_limit_that_matches_nothing(region_dir: Callable[[str], Path]) -> None:
+    directory = region_dir(BASE_REGION)
+    code, output = invoke("deploy", str(directory), "--limit", "node1,node7")
+    assert code == 2
+    assert "--limit: 'node7' is neither a host nor a group" in output
+    assert not (directory / "build").exists()
