@@ -170,11 +170,11 @@ def _problems(error: ValidationError, file: str) -> list[Problem]:
 
 def parse_release(path: Path) -> Release:
     """Read and validate one manifest file; errors become ConfigError with the file named."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    import yaml
+    from yaml import YAMLError
 
     try:
-        data: Any = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+        data: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except (OSError, YAMLError) as exc:
         raise ConfigError([Problem(path="release", message=str(exc), file=str(path))]) from exc
     try:
