@@ -2,7 +2,7 @@
 
 A release is ``<id>.yaml`` in this package (see DESIGN.md, Releases), with its
 pinned Python dependency set in ``constraints/<file>``. Both ship inside the
-wheel as package data. Nothing is read at import time; ruamel.yaml is imported
+wheel as package data. Nothing is read at import time; PyYAML is imported
 only when a manifest is loaded, so the CLI starts fast.
 """
 

@@ -97,7 +97,7 @@ def up(
                 registry_file.save(registry)
             raise
     say(
-        f"testbed of {hosts} host{'s' if hosts != 1 else ''} up in "
+        f"testbed of {_count(hosts, 'host')} up in "
         f"{time.monotonic() - started:.0f} s: {directory / 'region.yml'}"
     )
     return status(directory, registry_file=registry_file)
@@ -206,7 +206,7 @@ def _create(
         hosts.write_identity(dirs.root, host.name, IPv4Address(host.address), public_key)
         hosts.install_ca_certificates(dirs.root, certificates)
         say(
-            f"starting {host.name} ({host.address}, {len(host.disks)} disks, "
+            f"starting {host.name} ({host.address}, {_count(len(host.disks), 'disk')}, "
             f"memory max {memory_bytes // 2**20} MiB)…"
         )
         log = directory / "logs" / f"{host.name}.console.log"
@@ -224,6 +224,10 @@ def _create(
             host.name, hosts.ssh_argv(host.address, key, known), host.pid, log, remaining
         )
         say(f"{host.name} answers SSH ({time.monotonic() - started[host.name]:.1f} s)")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _ensure_ssh_key(directory: Path) -> str:
@@ -308,7 +312,7 @@ def _remove_testbed(registry: Registry, directory: Path, say: Say) -> None:
     pids = set(hosts.nspawn_pids_under(directory / "hosts"))
     pids |= {h.pid for h in recorded if h.pid and hosts.is_nspawn(h.pid, Path(h.root))}
     if pids:
-        say(f"stopping {len(pids)} host{'s' if len(pids) != 1 else ''} in {directory}…")
+        say(f"stopping {_count(len(pids), 'host')} in {directory}…")
         hosts.stop(sorted(pids))
     for target in hosts.overlays_under(hosts.current_mounts(), directory / "hosts"):
         hosts.unmount(target)

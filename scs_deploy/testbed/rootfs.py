@@ -54,7 +54,7 @@ def ensure(say: Say, cache_dir: Path = CACHE_DIR) -> Path:
         for stale in cache_dir.glob(".build-*"):
             shutil.rmtree(stale, ignore_errors=True)
         build = cache_dir / f".build-{os.getpid()}"
-        say("building the Debian 13 root (once, about 2 minutes)…")
+        say("building the Debian 13 root (once, a few minutes)…")
         started = time.monotonic()
         log = cache_dir / "debootstrap.log"
         try:
