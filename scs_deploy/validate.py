@@ -17,7 +17,10 @@ from scs_deploy.yamlsource import Located, load_located
 
 def load_region(region_dir: RegionDir) -> Region:
     """The region of ``region_dir``, or ConfigError with every problem found."""
-    located = load_located(region_dir.region_file, "region.yml")
+    cache = region_dir.build_dir / ".cache"
+    located = load_located(
+        region_dir.region_file, "region.yml", cache if region_dir.build_dir.is_dir() else None
+    )
     if not isinstance(located.data, dict):
         raise ConfigError([located.problem([], "the file must hold a mapping (name, hosts, ...)")])
     try:
