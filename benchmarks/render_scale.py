@@ -97,7 +97,10 @@ def main() -> None:
     show("validate, warm (parse cached)", validate_times)
     show("render (in memory)", render_times)
     show("write build/ (unchanged files)", write_times)
-    show("validate (warm) + render", [a + b for a, b in zip(validate_times, render_times, strict=True)])
+    show(
+        "validate (warm) + render",
+        [a + b for a, b in zip(validate_times, render_times, strict=True)],
+    )
     show("scs-deploy plan (whole process)", plan_times)
 
 

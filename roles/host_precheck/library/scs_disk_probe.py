@@ -5,6 +5,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import stat
+import subprocess
+
+from ansible.module_utils.basic import AnsibleModule
+
 DOCUMENTATION = r"""
 ---
 module: scs_disk_probe
@@ -49,13 +56,6 @@ disks:
     mounts: {description: Mount points of the disk, type: list}
     problem: {description: Why the disk cannot be used as given, empty when it can, type: str}
 """
-
-import os
-import shutil
-import stat
-import subprocess
-
-from ansible.module_utils.basic import AnsibleModule
 
 # (offset, magic, type, kind); kind words go into the failure message
 _MAGICS: list[tuple[int, bytes, str, str]] = [
@@ -157,7 +157,7 @@ def _mounts(path: str) -> list[str]:
         with open("/proc/self/mounts", encoding="utf-8") as fh:
             for line in fh:
                 dev, mnt = line.split()[:2]
-                if dev == real or dev.startswith(real) and dev[len(real) :].lstrip("p").isdigit():
+                if dev == real or (dev.startswith(real) and dev[len(real) :].lstrip("p").isdigit()):
                     found.append(mnt)
     except OSError:
         pass
@@ -179,14 +179,14 @@ def describe_problem(disk: dict[str, object]) -> str:
     sigs = disk["signatures"]
     if sigs:
         first = sigs[0]  # type: ignore[index]
-        what = "holds a %s (%s)" % (first["kind"], first["type"])
+        what = "holds a {} ({})".format(first["kind"], first["type"])
         others = sorted({s["type"] for s in sigs[1:] if s["type"] != first["type"]})  # type: ignore[index]
         if others:
             what += " and " + ", ".join(others)
         return what + "; mark it wipe: true in region.yml to allow wiping it"
     if disk["partitions"]:
-        return "has partitions (%s); mark it wipe: true in region.yml to allow wiping it" % (
-            ", ".join(disk["partitions"])  # type: ignore[arg-type]
+        return "has partitions ({}); mark it wipe: true in region.yml to allow wiping it".format(
+            ", ".join(disk["partitions"])
         )
     return ""
 
@@ -239,7 +239,7 @@ def main() -> None:
         try:
             disks.append(probe_disk(disk["path"], disk["wipe"]))
         except OSError as exc:
-            module.fail_json(msg="cannot probe %s: %s" % (disk["path"], exc))
+            module.fail_json(msg="cannot probe {}: {}".format(disk["path"], exc))
     module.exit_json(changed=False, disks=disks)
 
 

@@ -5,6 +5,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+
 DOCUMENTATION = r"""
 ---
 module: scs_name_probe
@@ -47,11 +52,6 @@ names:
     problem: {description: What is wrong, empty when nothing, type: str}
 """
 
-import ipaddress
-import socket
-
-from ansible.module_utils.basic import AnsibleModule
-
 
 def resolve(name: str) -> list[str]:
     try:
@@ -70,8 +70,9 @@ def judge(name: str, address: str, resolved: list[str]) -> str:
     usable = [a for a in resolved if not ipaddress.ip_address(a).is_loopback]
     if not usable or address in usable:
         return ""
-    return "resolves to %s, not to its management address %s; fix DNS or /etc/hosts" % (
-        ", ".join(usable), address)
+    return "resolves to {}, not to its management address {}; fix DNS or /etc/hosts".format(
+        ", ".join(usable), address
+    )
 
 
 def main() -> None:
@@ -94,11 +95,17 @@ def main() -> None:
     domain = module.params["domain"].strip(".")
     results = []
     for host in module.params["hosts"]:
-        names = [host["name"]] + (["%s.%s" % (host["name"], domain)] if domain else [])
+        names = [host["name"]] + (["{}.{}".format(host["name"], domain)] if domain else [])
         for name in names:
             resolved = resolve(name)
-            results.append({"name": name, "address": host["address"], "resolved": resolved,
-                            "problem": judge(name, host["address"], resolved)})
+            results.append(
+                {
+                    "name": name,
+                    "address": host["address"],
+                    "resolved": resolved,
+                    "problem": judge(name, host["address"], resolved),
+                }
+            )
     module.exit_json(changed=False, names=results)
 
 

@@ -5,6 +5,13 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import struct
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
 DOCUMENTATION = r"""
 ---
 module: scs_ntp_probe
@@ -50,13 +57,6 @@ usable:
   elements: str
 """
 
-import os
-import socket
-import struct
-import time
-
-from ansible.module_utils.basic import AnsibleModule
-
 NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
 
 
@@ -82,15 +82,20 @@ def build_request(now: float) -> bytes:
 def parse_reply(reply: bytes, request: bytes, t_send: float, t_recv: float) -> dict[str, object]:
     """Check an answer against the request; return stratum, offset and an error text."""
     if len(reply) < 48:
-        return {"stratum": 0, "offset": 0.0, "error": "short answer (%d bytes)" % len(reply)}
+        return {"stratum": 0, "offset": 0.0, "error": f"short answer ({len(reply)} bytes)"}
     leap, mode, stratum = reply[0] >> 6, reply[0] & 7, reply[1]
     if mode not in (4, 5):
         return {"stratum": stratum, "offset": 0.0, "error": "answer is not a server reply"}
     if reply[24:32] != request[40:48]:
         return {"stratum": stratum, "offset": 0.0, "error": "answer does not match the request"}
     if stratum == 0:
-        return {"stratum": 0, "offset": 0.0, "error": "server sent kiss-of-death %r"
-                % reply[12:16].decode("ascii", "replace")}
+        return {
+            "stratum": 0,
+            "offset": 0.0,
+            "error": "server sent kiss-of-death {!r}".format(
+                reply[12:16].decode("ascii", "replace")
+            ),
+        }
     if stratum > 15 or leap == 3:
         return {"stratum": stratum, "offset": 0.0, "error": "server is not synchronised"}
     t2 = _from_ntp(reply[32:40])
@@ -104,7 +109,7 @@ def query(server: str, port: int, timeout: float) -> dict[str, object]:
     try:
         infos = socket.getaddrinfo(server, port, proto=socket.IPPROTO_UDP)
     except socket.gaierror as exc:
-        result["error"] = "does not resolve: %s" % exc.strerror
+        result["error"] = f"does not resolve: {exc.strerror}"
         return result
     family, socktype, proto, _, addr = infos[0]
     with socket.socket(family, socktype, proto) as sock:
@@ -117,7 +122,7 @@ def query(server: str, port: int, timeout: float) -> dict[str, object]:
             sock.sendto(bytes(request), addr)
             reply, _ = sock.recvfrom(512)
         except OSError as exc:  # timeout, unreachable
-            result["error"] = "no answer on udp/%d from %s: %s" % (port, addr[0], exc or "timeout")
+            result["error"] = f"no answer on udp/{port} from {addr[0]}: {exc or 'timeout'}"
             return result
         t_recv = time.time()
     result.update(parse_reply(reply, bytes(request), t_send, t_recv))
@@ -134,10 +139,12 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    results = [query(s, module.params["port"], module.params["timeout"])
-               for s in module.params["servers"]]
-    module.exit_json(changed=False, servers=results,
-                     usable=[r["server"] for r in results if r["usable"]])
+    results = [
+        query(s, module.params["port"], module.params["timeout"]) for s in module.params["servers"]
+    ]
+    module.exit_json(
+        changed=False, servers=results, usable=[r["server"] for r in results if r["usable"]]
+    )
 
 
 if __name__ == "__main__":
