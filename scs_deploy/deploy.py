@@ -78,6 +78,7 @@ def deploy(
     ensure_secrets(region_dir, region.release)
     result = render(region, region_dir)
     write_build(result, region_dir.build_dir)
+    region_dir.known_hosts_file.parent.mkdir(mode=0o700, exist_ok=True)
     records: list[PhaseRecord] = []
     for phase in select_phases(list(options.phases), options.start):
         hosts = {h for play in phase.plays for h in _group_hosts(region.groups, play.hosts)}

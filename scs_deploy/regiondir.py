@@ -58,6 +58,11 @@ class RegionDir:
         return self.path / "artifacts"
 
     @property
+    def known_hosts_file(self) -> Path:
+        """Host keys Ansible has seen (accept-new: first contact trusts, a change fails)."""
+        return self.path / "ssh" / "known_hosts"
+
+    @property
     def deployed_render_dir(self) -> Path:
         """A copy of build/ as it was at the last successful deploy, for ``plan --diff``."""
         return self.artifacts_dir / "last-deployed-render"

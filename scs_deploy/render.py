@@ -178,7 +178,7 @@ def render(region: Region, region_dir: RegionDir) -> Render:
             build_dir=build_dir,
             roles_path=data_dir("roles"),
             forks=max(20, min(len(region.hosts), 100)),
-            known_hosts=region_dir.path / "known_hosts",
+            known_hosts=region_dir.known_hosts_file,
         ),
         "inventory/hosts.yml": _dump(inventory(region, region_dir), expand=4),
         "inventory/group_vars/all.yml": _dump(group_vars(region, region_dir)),
