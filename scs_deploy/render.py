@@ -113,6 +113,7 @@ def group_vars(region: Region, region_dir: RegionDir) -> dict[str, Any]:
         ],
         "scs_proxy_env": proxy,
         "scs_apt_mirror": env.apt_mirror,
+        "scs_apt_security_mirror": env.apt_security_mirror,
         "scs_ntp_servers": list(env.ntp_servers),
         "scs_ntp_internal_servers": [str(h.address) for h in region.hosts_with("control")],
         "scs_management_cidr": str(management.cidr),

@@ -127,7 +127,9 @@ class Host(StrictModel):
 
     @property
     def min_memory_mb(self) -> int:
-        return max(ROLE_MIN_MEMORY_MB[r] for r in self.roles)
+        # The kernel reports a little less than the installed size (an 8 GiB
+        # host shows about 7.7 GiB), so the check allows 10 % below nominal.
+        return max(ROLE_MIN_MEMORY_MB[r] for r in self.roles) * 9 // 10
 
     @property
     def min_cpus(self) -> int:
@@ -186,6 +188,8 @@ class HostEnvironment(StrictModel):
     ca_certificates: list[str] = []
     proxy: Proxy = Proxy()
     apt_mirror: str = "http://deb.debian.org/debian"
+    # None: the distribution's security archive; "": leave the security suite out
+    apt_security_mirror: str | None = None
     ntp_servers: list[str] = ["0.debian.pool.ntp.org", "1.debian.pool.ntp.org"]
     dns_domain: str = ""
 
