@@ -9,6 +9,9 @@ FACTS_DEFAULT: tuple[str, ...] = ("!all", "!min", "distribution", "virtual")
 FACTS_PRECHECK: tuple[str, ...] = (*FACTS_DEFAULT, "hardware", "network")
 FACTS_GATE: tuple[str, ...] = ("!all", "!min", "network")
 
+# Every host that runs a Ceph daemon or holds a Ceph client key.
+CEPH_HOSTS = "ceph_mon:ceph_mgr:ceph_osd:ceph_rgw:control:compute"
+
 
 @dataclass(frozen=True)
 class Play:
@@ -80,7 +83,43 @@ PHASES: tuple[Phase, ...] = (
     Phase(
         name="ceph",
         description="monitors, managers, OSDs, pools, client keys, RGW",
-        plays=(_gate("ceph", "ceph_mon:ceph_osd"),),
+        plays=(
+            Play(
+                name="Ceph prechecks: hosts",
+                hosts=CEPH_HOSTS,
+                roles=("ceph_common", "ceph_clients"),
+                action="precheck",
+                any_errors_fatal=True,
+            ),
+            *(
+                Play(
+                    name=f"Ceph prechecks: {what}",
+                    hosts=group,
+                    roles=(role,),
+                    action="precheck",
+                    facts=(),
+                    any_errors_fatal=True,
+                )
+                for what, group, role in (
+                    ("monitors", "ceph_mon", "ceph_mon"),
+                    ("managers", "ceph_mgr", "ceph_mgr"),
+                    ("OSDs", "ceph_osd", "ceph_osd"),
+                    ("pools", "ceph_mon", "ceph_pools"),
+                    ("RADOS gateways", "ceph_rgw", "ceph_rgw"),
+                    ("health gate", "ceph_mon", "ceph_health"),
+                )
+            ),
+            Play("Ceph packages and configuration", CEPH_HOSTS, ("ceph_common",), facts=()),
+            Play("Ceph monitors", "ceph_mon", ("ceph_mon",), facts=()),
+            Play("Ceph managers", "ceph_mgr", ("ceph_mgr",), facts=()),
+            Play("Ceph OSDs", "ceph_osd", ("ceph_osd",), facts=()),
+            Play("Ceph pools", "ceph_mon", ("ceph_pools",), facts=()),
+            Play("Ceph client keys", "ceph_mon:control:compute", ("ceph_clients",), facts=()),
+            Play("Ceph RADOS gateways", "ceph_rgw", ("ceph_rgw",), facts=()),
+            Play(
+                "Ceph health gate", "ceph_mon", ("ceph_health",), facts=(), any_errors_fatal=True
+            ),
+        ),
     ),
     Phase(
         name="openstack",
