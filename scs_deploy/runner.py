@@ -69,18 +69,18 @@ class RunResult:
 
 
 def _failure_message(result: dict[str, Any]) -> str:
-    parts = []
+    items = [i for i in result.get("results") or [] if isinstance(i, dict) and i.get("failed")]
+    if items:
+        # A loop's own msg only says that an item failed; the items say what.
+        return "\n".join(_failure_message(item) for item in items)
+    parts: list[str] = []
     for key in ("msg", "reason", "stderr", "module_stderr"):
         value = result.get(key)
-        if value and str(value).strip() and str(value) not in parts:
+        if value and str(value).strip() and str(value).strip() not in parts:
             parts.append(str(value).strip())
     for module_result in (result.get("failed_modules") or {}).values():
         if isinstance(module_result, dict):
             parts.append(_failure_message(module_result))
-    if not parts and result.get("results"):
-        for item in result["results"]:
-            if isinstance(item, dict) and item.get("failed"):
-                return _failure_message(item)
     return "\n".join(parts) or "task failed (no message)"
 
 
