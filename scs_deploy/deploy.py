@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from scs_deploy.errors import PhaseFailed, UsageError
-from scs_deploy.phases import PHASE_NAMES, Phase, select_phases
+from scs_deploy.phases import PHASE_NAMES, Phase, hosts_matching, select_phases
 from scs_deploy.regiondir import RegionDir
 from scs_deploy.runner import Event, RunRequest, RunResult, run_playbook
 from scs_deploy.state import HostCounts, PhaseRecord, load_state, save_state
@@ -81,7 +81,7 @@ def deploy(
     region_dir.known_hosts_file.parent.mkdir(mode=0o700, exist_ok=True)
     records: list[PhaseRecord] = []
     for phase in select_phases(list(options.phases), options.start):
-        hosts = {h for play in phase.plays for h in _group_hosts(region.groups, play.hosts)}
+        hosts = {h for play in phase.plays for h in hosts_matching(region.groups, play.hosts)}
         observer.phase_started(phase, len(hosts))
         started = _now()
         run_id = f"{started.strftime('%Y%m%dT%H%M%S.%fZ')}-{phase.name}"
@@ -145,13 +145,3 @@ def deploy(
         shutil.rmtree(snapshot, ignore_errors=True)
         shutil.copytree(region_dir.build_dir, snapshot, ignore=shutil.ignore_patterns(".cache"))
     return records
-
-
-def _group_hosts(groups: dict[str, list[str]], pattern: str) -> set[str]:
-    """Hosts an Ansible host pattern of plain group names joined by ':' selects."""
-    if pattern == "all":
-        return {h for members in groups.values() for h in members}
-    found: set[str] = set()
-    for name in pattern.split(":"):
-        found.update(groups.get(name, []))
-    return found

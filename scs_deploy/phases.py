@@ -116,9 +116,7 @@ PHASES: tuple[Phase, ...] = (
             Play("Ceph pools", "ceph_mon", ("ceph_pools",), facts=()),
             Play("Ceph client keys", "ceph_mon:control:compute", ("ceph_clients",), facts=()),
             Play("Ceph RADOS gateways", "ceph_rgw", ("ceph_rgw",), facts=()),
-            Play(
-                "Ceph health gate", "ceph_mon", ("ceph_health",), facts=(), any_errors_fatal=True
-            ),
+            Play("Ceph health gate", "ceph_mon", ("ceph_health",), facts=(), any_errors_fatal=True),
         ),
     ),
     Phase(
@@ -156,3 +154,13 @@ def select_phases(only: list[str], start: str | None) -> list[Phase]:
     if only:
         names = [n for n in names if n in only]
     return [get_phase(n) for n in names]
+
+
+def hosts_matching(groups: dict[str, list[str]], pattern: str) -> set[str]:
+    """Hosts a play's pattern (group names joined by ':', or 'all') selects."""
+    if pattern == "all":
+        return {h for members in groups.values() for h in members}
+    found: set[str] = set()
+    for name in pattern.split(":"):
+        found.update(groups.get(name, []))
+    return found

@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from scs_deploy.deploy import DeployOptions, _group_hosts, check_phase_names
-from scs_deploy.phases import select_phases
+from scs_deploy.deploy import DeployOptions, check_phase_names
+from scs_deploy.phases import hosts_matching, select_phases
 from scs_deploy.regiondir import RegionDir
 
 _SHOW_HOSTS = 8
@@ -31,7 +31,7 @@ def plan_region(path: Path, phases: tuple[str, ...] = (), diff: bool = False) ->
     for phase in select_phases(list(phases), None):
         lines.append(f"phase {phase.name}: {phase.description}")
         for play in phase.plays:
-            hosts = sorted(_group_hosts(region.groups, play.hosts))
+            hosts = sorted(hosts_matching(region.groups, play.hosts))
             lines.append(f"  {play.name}: {', '.join(play.roles)}")
             lines.append(f"    on {len(hosts)} hosts: {_hosts_text(hosts)}")
     if diff:

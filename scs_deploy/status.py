@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from scs_deploy.phases import PHASE_NAMES
+from scs_deploy.phases import PHASE_NAMES, get_phase, hosts_matching
 from scs_deploy.regiondir import RegionDir
 
 
@@ -16,6 +16,9 @@ def region_status(path: Path) -> dict[str, Any]:
     region_dir = RegionDir.existing(path)
     region = load_region(region_dir)
     state = load_state(region_dir.state_file, region.name)
+    services = deployed_services(
+        region.groups, [n for n, r in state.phases.items() if r.result == "ok"]
+    )
     phases: dict[str, Any] = {}
     for name in PHASE_NAMES:
         record = state.phases.get(name)
@@ -39,7 +42,28 @@ def region_status(path: Path) -> dict[str, Any]:
         "release": region.release,
         "phases": phases,
         "hosts": [
-            {"name": h.name, "address": str(h.address), "roles": list(h.roles)}
+            {
+                "name": h.name,
+                "address": str(h.address),
+                "roles": list(h.roles),
+                "services": services.get(h.name, []),
+            }
             for h in region.hosts
         ],
     }
+
+
+def deployed_services(groups: dict[str, list[str]], phases: list[str]) -> dict[str, list[str]]:
+    """Host -> the roles the deployed phases put on it (gates left out)."""
+    found: dict[str, list[str]] = {}
+    for name in PHASE_NAMES:
+        if name not in phases:
+            continue
+        for play in get_phase(name).plays:
+            if play.action != "deploy":
+                continue
+            for host in hosts_matching(groups, play.hosts):
+                for role in play.roles:
+                    if not role.startswith("gate_") and role not in found.setdefault(host, []):
+                        found[host].append(role)
+    return found

@@ -115,6 +115,8 @@ def status(
             )
     for host in report["hosts"]:
         console.print(f"  host {host['name']:16} {host['address']:15} {', '.join(host['roles'])}")
+        if host["services"]:
+            console.print(f"       services: {', '.join(host['services'])}")
 
 
 def register(app: typer.Typer) -> None:
