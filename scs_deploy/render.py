@@ -124,6 +124,9 @@ def group_vars(region: Region, region_dir: RegionDir) -> dict[str, Any]:
         "scs_ceph_version": release.ceph.version,
         "scs_ceph_package_source": release.ceph.source,
         "scs_ceph_upstream_repository": release.ceph.upstream_repository,
+        # The armored key is pinned by content once a region uses upstream
+        # packages; the manifests only name its URL, unreachable from here.
+        "scs_ceph_upstream_signing_key": "",
         "scs_ceph_public_network": str(storage.cidr),
         "scs_ceph_cluster_network": str(storage.cidr),
         "scs_ceph_mons": [
@@ -132,6 +135,8 @@ def group_vars(region: Region, region_dir: RegionDir) -> dict[str, Any]:
         ],
         "scs_ceph_osd_backend": region.ceph.osd_backend,
         "scs_ceph_pools": region.ceph_pools,
+        "scs_ceph_pool_default_size": region.ceph.replicas,
+        "scs_ceph_pool_default_min_size": region.ceph.min_size,
         "scs_ceph_clients": [
             {
                 "name": client.name,

@@ -46,7 +46,11 @@ def test_two_hosts_region_parses_with_expected_content() -> None:
             "disks": ["/dev/vdb"],
         },
     ]
-    assert data["ceph"] == {"replicas": 2, "osd_backend": "raw"}
+    assert data["ceph"] == {
+        "replicas": 2,
+        "osd_backend": "raw",
+        "allowed_health_warnings": ["MON_DISK_LOW"],
+    }
 
 
 def test_header_comment_counts_hosts() -> None:
