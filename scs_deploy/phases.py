@@ -62,9 +62,11 @@ PHASES: tuple[Phase, ...] = (
                 facts=FACTS_PRECHECK,
                 any_errors_fatal=True,
             ),
+            # The precheck play gathered every fact these two need.
             Play(
                 name="Host configuration",
                 hosts="all",
+                facts=(),
                 roles=(
                     "host_environment",
                     "host_packages",
@@ -77,7 +79,13 @@ PHASES: tuple[Phase, ...] = (
                     "host_network",
                 ),
             ),
-            _gate("bootstrap", "all"),
+            Play(
+                name="bootstrap health gate",
+                hosts="all",
+                roles=("gate_host",),
+                facts=(),
+                any_errors_fatal=True,
+            ),
         ),
     ),
     Phase(
