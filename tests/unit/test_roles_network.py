@@ -180,3 +180,36 @@ def test_netplan_is_valid_yaml_with_every_kind() -> None:
     assert net["bridges"]["br-mgmt"]["interfaces"] == ["bond0.100"]
     assert net["bridges"]["br-mgmt"]["routes"] == [{"to": "default", "via": "10.231.0.1"}]
     assert net["bridges"]["br-ex"]["interfaces"] == []
+
+
+def test_model_stanzas_render_into_the_template() -> None:
+    """What Region.host_interfaces computes is exactly what the template consumes."""
+    from scs_deploy.model import Region
+
+    region = Region.model_validate(
+        {
+            "name": "net",
+            "networks": {
+                "management": {"cidr": "10.231.0.0/24", "gateway": "10.231.0.1", "vlan": 100},
+                "storage": {"cidr": "10.20.0.0/24", "vlan": 200, "mtu": 9000},
+            },
+            "hosts": [
+                {
+                    "name": "n1",
+                    "address": "10.231.0.11",
+                    "addresses": {"storage": "10.20.0.11"},
+                    "roles": ["control", "compute"],
+                    "bonds": [{"name": "bond0", "members": ["eno1", "eno2"]}],
+                    "interfaces": {"management": "bond0", "storage": "bond0"},
+                }
+            ],
+        }
+    )
+    text = render("interfaces.j2", region.host_interfaces(region.hosts[0]))
+    found = stanzas(text)
+    assert found["bond0.100"][0] == "iface bond0.100 inet static"
+    assert "address 10.231.0.11/24" in found["bond0.100"]
+    assert "gateway 10.231.0.1" in found["bond0.100"]
+    assert "address 10.20.0.11/24" in found["bond0.200"]
+    assert "mtu 9000" in found["bond0.200"]
+    assert "bond-slaves eno1 eno2" in found["bond0"]
