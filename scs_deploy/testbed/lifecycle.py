@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import replace
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,7 +86,19 @@ def up(
             _create(
                 registry, record, lower, public_key, disk_bytes, memory_bytes, say, registry_file
             )
-            (directory / "region.yml").write_text(render(layout, _release(), public_key, ca_files))
+            attached = tuple(
+                replace(
+                    planned,
+                    disks=tuple(
+                        replace(d, guest_path=r.guest_path)
+                        for d, r in zip(planned.disks, made.disks, strict=True)
+                    ),
+                )
+                for planned, made in zip(layout, record.hosts, strict=True)
+            )
+            (directory / "region.yml").write_text(
+                render(attached, _release(), public_key, ca_files)
+            )
             _ensure_secrets(directory, say)
             record.complete = True
             registry_file.save(registry)
@@ -196,6 +209,10 @@ def _create(
         for disk in host.disks:
             disks.create_image(Path(disk.image), disk_bytes)
             disk.loop = disks.attach(Path(disk.image))
+            # Bound under its own name: ceph-volume finds raw OSDs through lsblk,
+            # which lists the kernel's names (sysfs is the machine's), so a disk
+            # bound as /dev/vdb is prepared but never found again to activate.
+            disk.guest_path = disk.loop
             registry_file.save(registry)
             binds.append((disk.loop, disk.guest_path))
         host.cgroup = str(cgroup.create(hierarchy, host.name, memory_bytes))

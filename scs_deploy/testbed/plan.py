@@ -78,7 +78,8 @@ def roles_for(index: int, count: int) -> tuple[str, ...]:
 
 
 def guest_disk_path(index: int) -> str:
-    """/dev/vdb for the first disk, /dev/vdc for the second, ..."""
+    """/dev/vdb, /dev/vdc, ...: the planned name; ``up`` binds each disk under its
+    loop device's own name instead (see lifecycle._create)."""
     return f"/dev/vd{chr(ord('b') + index)}"
 
 

@@ -24,15 +24,18 @@ def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestbedInfo]:
     directory = tmp_path_factory.mktemp("ceph") / "testbed"
     info = testbed_api.up(directory, hosts=1, disks=3, disk_size="8G")
     region = info.region_file.read_text()
-    assert "disks: [/dev/vdb, /dev/vdc, /dev/vdd]" in region
+    assert disk_list(info, 3) in region
     # The model starts with two disks; the third is added later.
-    info.region_file.write_text(
-        region.replace("disks: [/dev/vdb, /dev/vdc, /dev/vdd]", "disks: [/dev/vdb, /dev/vdc]")
-    )
+    info.region_file.write_text(region.replace(disk_list(info, 3), disk_list(info, 2)))
     try:
         yield info
     finally:
         testbed_api.down(directory)
+
+
+def disk_list(info: TestbedInfo, count: int) -> str:
+    """The region.yml line of tb1's first ``count`` disks."""
+    return "disks: [" + ", ".join(d.guest_path for d in info.host("tb1").disks[:count]) + "]"
 
 
 def deploy(directory: Path, *phases: str) -> str:
@@ -93,9 +96,7 @@ def test_rerun_changes_nothing(testbed: TestbedInfo) -> None:
 
 def test_added_disk_becomes_one_new_osd(testbed: TestbedInfo) -> None:
     region = testbed.region_file.read_text()
-    testbed.region_file.write_text(
-        region.replace("disks: [/dev/vdb, /dev/vdc]", "disks: [/dev/vdb, /dev/vdc, /dev/vdd]")
-    )
+    testbed.region_file.write_text(region.replace(disk_list(testbed, 2), disk_list(testbed, 3)))
     deploy(testbed.directory, "ceph")
     changed = changed_tasks(run_events(testbed.directory, "ceph"))
     assert changed, "the new disk should have changed something"
