@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 TESTBED_DIR ?= testbed
 
-.PHONY: help deps system-deps lint unit test e2e e2e-ha testbed-deploy testbed-down clean
+.PHONY: help deps system-deps lint unit test e2e e2e-ha molecule testbed-deploy testbed-down clean
 
 help:
 	@echo "make testbed-deploy  local testbed hosts + deploy (needs root)"
@@ -48,6 +48,12 @@ e2e: deps
 
 e2e-ha: deps
 	$(BIN)/pytest -q -ra -m e2e_ha tests/e2e
+
+# One role family alone on a testbed host: make molecule SCENARIO=host (or ceph).
+SCENARIO ?= host
+molecule: deps
+	$(BIN)/pip install --quiet -e '.[test,molecule]'
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test -s $(SCENARIO)
 
 # The main job: container hosts on this machine, deployed and verified.
 testbed-deploy: deps
