@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from ipaddress import IPv4Address
 from itertools import combinations
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -128,7 +128,10 @@ def check_region(region: Region, located: Located, region_dir: RegionDir) -> lis
     return problems
 
 
-Report = Any  # the problem() closure of check_region
+class Report(Protocol):
+    """How a check reports a problem: where in region.yml, and what."""
+
+    def __call__(self, path: list[str | int], message: str, *, key: bool = False) -> None: ...
 
 
 def _check_networks(region: Region, problem: Report) -> None:
@@ -189,7 +192,7 @@ def _check_hosts(region: Region, problem: Report, region_dir: RegionDir) -> None
         seen_addresses.setdefault(host.address, host.name)
         for network_name, address in host.addresses.items():
             network = declared.get(network_name)
-            where = ["hosts", index, "addresses", network_name]
+            where: list[str | int] = ["hosts", index, "addresses", network_name]
             if network is None:
                 problem(where, f"the region declares no {network_name} network")
             elif address not in network.cidr:
