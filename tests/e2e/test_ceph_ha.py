@@ -30,15 +30,24 @@ def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestbedInfo]:
         testbed_api.down(directory)
 
 
-def health(testbed: TestbedInfo, host: str = "tb1") -> dict:  # type: ignore[type-arg]
-    return json.loads(ssh(testbed, host, "ceph health detail --format json").stdout)
+# The testbed region allows this one: the monitors' data shares the machine's disk.
+ALLOWED = {"MON_DISK_LOW"}
 
 
-def wait_for(testbed: TestbedInfo, wanted: str, seconds: int = 300) -> dict:  # type: ignore[type-arg]
+def checks(testbed: TestbedInfo) -> set[str]:
+    """The health checks that are raised now (the allowed ones left out)."""
+    done = ssh(testbed, "tb1", "timeout 30 ceph health detail --format json", check=False)
+    if done.returncode != 0:
+        return {"UNREACHABLE"}
+    return set(json.loads(done.stdout).get("checks", {})) - ALLOWED
+
+
+def wait_for(testbed: TestbedInfo, healthy: bool, seconds: int = 300) -> set[str]:
+    """Wait until the cluster is healthy (or, with ``healthy=False``, until it is not)."""
     deadline = time.monotonic() + seconds
     while True:
-        current = health(testbed)
-        if current["status"] == wanted or time.monotonic() > deadline:
+        current = checks(testbed)
+        if (not current) == healthy or time.monotonic() > deadline:
             return current
         time.sleep(5)
 
@@ -50,7 +59,7 @@ def test_three_hosts_deploy(testbed: TestbedInfo) -> None:
     assert result.exit_code == 0, result.output
     quorum = json.loads(ssh(testbed, "tb1", "ceph quorum_status --format json").stdout)
     assert sorted(quorum["quorum_names"]) == ["tb1", "tb2", "tb3"]
-    assert health(testbed)["status"] == "HEALTH_OK"
+    assert checks(testbed) == set()
     rerun = runner.invoke(app, ["deploy", str(testbed.directory), "--phase", "ceph"])
     assert rerun.exit_code == 0, rerun.output
     assert changed_tasks(run_events(testbed.directory, "ceph")) == []
@@ -60,9 +69,8 @@ def test_one_osd_host_down_keeps_pools_readable(testbed: TestbedInfo) -> None:
     ssh(testbed, "tb1", "echo ha-payload > /tmp/ha && rados --id glance -p images put ha /tmp/ha")
     ssh(testbed, "tb3", "systemctl stop ceph-osd.target")
     try:
-        degraded = wait_for(testbed, "HEALTH_WARN", 120)
-        assert degraded["status"] == "HEALTH_WARN"
-        assert "OSD_DOWN" in degraded["checks"] or "OSD_HOST_DOWN" in degraded["checks"]
+        degraded = wait_for(testbed, healthy=False, seconds=120)
+        assert degraded & {"OSD_DOWN", "OSD_HOST_DOWN"}, degraded
         read = ssh(testbed, "tb1", "timeout 60 rados --id glance -p images get ha -")
         assert read.stdout.strip() == "ha-payload"
         write = ssh(
@@ -73,4 +81,4 @@ def test_one_osd_host_down_keeps_pools_readable(testbed: TestbedInfo) -> None:
         assert write.returncode == 0
     finally:
         ssh(testbed, "tb3", "systemctl start ceph-osd.target")
-    assert wait_for(testbed, "HEALTH_OK", 300)["status"] == "HEALTH_OK"
+    assert wait_for(testbed, healthy=True, seconds=300) == set()
