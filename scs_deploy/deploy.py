@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from scs_deploy.clouds import write_clouds
 from scs_deploy.errors import PhaseFailed, UsageError
 from scs_deploy.phases import PHASE_NAMES, Phase, hosts_matching, select_phases
 from scs_deploy.regiondir import RegionDir
@@ -65,6 +66,7 @@ def deploy(
     """Validate, render, then run the selected phases; stop at the first failure."""
     from scs_deploy.render import render, write_build
     from scs_deploy.secrets import ensure_secrets, read_secrets
+    from scs_deploy.tls import ensure_tls_secrets
     from scs_deploy.validate import load_region
 
     check_phase_names(options)
@@ -76,6 +78,7 @@ def deploy(
     if region_dir.secrets_file.exists():
         read_secrets(region_dir)
     ensure_secrets(region_dir, region.release)
+    ensure_tls_secrets(region_dir, region)
     result = render(region, region_dir)
     write_build(result, region_dir.build_dir)
     region_dir.known_hosts_file.parent.mkdir(mode=0o700, exist_ok=True)
@@ -128,6 +131,8 @@ def deploy(
         )
         state.record(record)
         save_state(region_dir.state_file, state)
+        if outcome.succeeded and phase.name == "openstack" and not options.check:
+            write_clouds(region, region_dir)
         observer.phase_finished(record)
         records.append(record)
         if not outcome.succeeded:

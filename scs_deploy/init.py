@@ -34,7 +34,11 @@ def init_region(path: Path, profile: str, *, force: bool = False) -> list[str]:
     path.mkdir(parents=True, exist_ok=True)
     added = ensure_secrets(region_dir, DEFAULT_RELEASE)
     region_dir.region_file.write_text(text, encoding="utf-8")
-    return added
+    from scs_deploy.tls import ensure_ca
+
+    # The server certificate names the region's VIPs: deploy issues it once the
+    # operator has set them.
+    return added + ensure_ca(region_dir, region_dir.path.name)
 
 
 def merge_secrets(path: Path) -> list[str]:
@@ -44,4 +48,6 @@ def merge_secrets(path: Path) -> list[str]:
 
     region_dir = RegionDir.existing(path)
     region = load_region(region_dir)
-    return ensure_secrets(region_dir, region.release)
+    from scs_deploy.tls import ensure_tls_secrets
+
+    return ensure_secrets(region_dir, region.release) + ensure_tls_secrets(region_dir, region)

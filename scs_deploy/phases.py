@@ -8,6 +8,9 @@ from dataclasses import dataclass
 FACTS_DEFAULT: tuple[str, ...] = ("!all", "!min", "distribution", "virtual")
 FACTS_PRECHECK: tuple[str, ...] = (*FACTS_DEFAULT, "hardware", "network")
 FACTS_GATE: tuple[str, ...] = ("!all", "!min", "network")
+# Worker counts follow the host's CPUs and memory; VIPs need the interfaces.
+FACTS_OPENSTACK: tuple[str, ...] = (*FACTS_DEFAULT, "hardware", "network")
+OPENSTACK_HOSTS = "control:network:compute"
 
 # Every host that runs a Ceph daemon or holds a Ceph client key.
 CEPH_HOSTS = "ceph_mon:ceph_mgr:ceph_osd:ceph_rgw:control:compute"
@@ -130,7 +133,45 @@ PHASES: tuple[Phase, ...] = (
     Phase(
         name="openstack",
         description="infrastructure services and the OpenStack APIs",
-        plays=(_gate("openstack", "control:network:compute"),),
+        plays=(
+            Play(
+                name="OpenStack prechecks",
+                hosts=OPENSTACK_HOSTS,
+                roles=("os_ca_trust",),
+                action="precheck",
+                facts=FACTS_OPENSTACK,
+                any_errors_fatal=True,
+            ),
+            *(
+                Play(
+                    name=f"OpenStack prechecks: {group}",
+                    hosts=group,
+                    roles=roles,
+                    action="precheck",
+                    facts=(),
+                    any_errors_fatal=True,
+                )
+                for group, roles in (
+                    ("control", ("infra_mariadb", "infra_rabbitmq", "infra_memcached")),
+                    ("haproxy", ("infra_haproxy",)),
+                    ("keystone", ("os_keystone",)),
+                    ("glance", ("os_glance",)),
+                    ("placement", ("os_placement",)),
+                    ("cinder", ("os_cinder",)),
+                )
+            ),
+            Play("Region CA trusted", OPENSTACK_HOSTS, ("os_ca_trust",), facts=()),
+            Play("Wheel cache", "openstack_wheels", ("os_wheels",), facts=()),
+            Play("Database", "mariadb", ("infra_mariadb",), facts=()),
+            Play("Message queue", "rabbitmq", ("infra_rabbitmq",), facts=()),
+            Play("Memcached", "memcached", ("infra_memcached",), facts=()),
+            Play("Load balancer and VIPs", "haproxy", ("infra_haproxy",), facts=()),
+            Play("Keystone", "keystone", ("os_keystone",), facts=()),
+            Play("Glance", "glance", ("os_glance",), facts=()),
+            Play("Placement", "placement", ("os_placement",), facts=()),
+            Play("Cinder", "cinder", ("os_cinder",), facts=()),
+            Play("OpenStack health gate", "control", ("os_gate",), facts=(), any_errors_fatal=True),
+        ),
     ),
     Phase(
         name="post-deploy",

@@ -13,9 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from scs_deploy.model import Region
+from scs_deploy.model.openstack import (
+    CEPH_SYSTEM_MODULES,
+    CEPH_SYSTEM_PACKAGES,
+    RABBITMQ_PORT,
+    SERVICES,
+    VENV_ROOT,
+    WHEEL_PORT,
+)
 from scs_deploy.model.region import Host
 from scs_deploy.phases import PHASES
 from scs_deploy.regiondir import RegionDir
+from scs_deploy.releases import Release
 from scs_deploy.resources import data_dir
 
 HEADER = "# Rendered by scs-deploy from region.yml. Do not edit: change region.yml.\n"
@@ -143,12 +152,90 @@ def group_vars(region: Region, region_dir: RegionDir) -> dict[str, Any]:
                 "keyring_secret": client.secret,
                 "caps": client.caps,
                 "groups": list(client.groups),
+                "service_group": client.service_group,
             }
             for client in region.ceph_clients
         ],
         "scs_ceph_allowed_health_warnings": region.ceph_allowed_health_warnings,
         "scs_ceph_rgw_port": region.ceph.rgw_port,
+        **openstack_vars(region, region_dir, release),
     }
+
+
+def _venv(path: str, requirements: list[str], ceph: bool) -> dict[str, Any]:
+    return {
+        "path": path,
+        "requirements": requirements,
+        "system_packages": list(CEPH_SYSTEM_PACKAGES) if ceph else [],
+        "system_modules": list(CEPH_SYSTEM_MODULES) if ceph else [],
+    }
+
+
+def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> dict[str, Any]:
+    """What the openstack phase's roles read: venvs, endpoints, HAProxy, infrastructure."""
+    from scs_deploy.releases import constraints_path
+
+    controls = region.hosts_with("control")
+    wheel_host = controls[0] if controls else None
+    internal_vip = region.vip
+    management = region.networks.management
+    public = region.networks.public or management
+    tag = release.id
+    venvs: dict[str, Any] = {}
+    for spec in SERVICES:
+        if not region.service_hosts(spec.name):
+            continue
+        pin = release.openstack.services[spec.name]
+        venvs[spec.name] = _venv(
+            f"{VENV_ROOT}/{spec.name}-{tag}",
+            [f"{pin.package}=={pin.version}", *pin.extras],
+            spec.uses_ceph,
+        )
+    utility = release.openstack.utility
+    venvs["utility"] = _venv(
+        f"{VENV_ROOT}/utility-{tag}",
+        [f"{utility.package}=={utility.version}", *utility.extras],
+        False,
+    )
+    tls = region.openstack.tls
+    return {
+        "scs_openstack_region": region.openstack.region_name,
+        "scs_openstack_venv_root": VENV_ROOT,
+        "scs_openstack_constraints_file": str(constraints_path(release)),
+        "scs_openstack_wheel_host": wheel_host.name if wheel_host else "",
+        "scs_openstack_wheel_address": str(wheel_host.address) if wheel_host else "",
+        "scs_openstack_wheel_port": WHEEL_PORT,
+        "scs_openstack_wheel_url": (
+            f"http://{wheel_host.address}:{WHEEL_PORT}/{tag}/" if wheel_host else ""
+        ),
+        "scs_openstack_venvs": venvs,
+        "scs_openstack_internal_vip": str(internal_vip) if internal_vip else "",
+        "scs_openstack_public_vip": str(region.public_vip) if region.public_vip else "",
+        "scs_openstack_vip_prefix": management.cidr.prefixlen,
+        "scs_openstack_public_vip_prefix": public.cidr.prefixlen,
+        "scs_openstack_keepalived": len(controls) > 1,
+        "scs_openstack_keepalived_router_id": region.keepalived_router_id,
+        "scs_openstack_endpoints": region.endpoints,
+        "scs_openstack_auth_url": region.endpoints.get("keystone", {}).get("internal_url", ""),
+        "scs_haproxy_services": region.haproxy_services,
+        "scs_mariadb_hosts": _named_addresses(region, "mariadb"),
+        "scs_mariadb_address": str(internal_vip) if internal_vip else "",
+        "scs_mariadb_client_host": f"{management.cidr.network_address}/{management.cidr.netmask}",
+        "scs_rabbitmq_hosts": _named_addresses(region, "rabbitmq"),
+        "scs_rabbitmq_port": RABBITMQ_PORT,
+        "scs_memcached_servers": region.memcached_servers,
+        "scs_openstack_tls_certificate_file": (
+            str(region_dir.resolve(tls.certificate)) if tls else ""
+        ),
+        "scs_openstack_tls_key_file": str(region_dir.resolve(tls.key)) if tls else "",
+        "scs_openstack_tls_ca_file": str(region_dir.resolve(tls.ca)) if tls else "",
+    }
+
+
+def _named_addresses(region: Region, group: str) -> list[dict[str, str]]:
+    return [
+        {"name": name, "address": str(region.host(name).address)} for name in region.groups[group]
+    ]
 
 
 def host_vars(region: Region, host: Host) -> dict[str, Any]:
@@ -162,6 +249,9 @@ def host_vars(region: Region, host: Host) -> dict[str, Any]:
         "scs_host_disks": [{"path": d.path, "wipe": d.wipe} for d in host.disks],
         "scs_host_manage_network": host.manage_network,
         "scs_host_interfaces": region.host_interfaces(host),
+        "scs_host_management_interface": region.management_interface(host),
+        "scs_host_public_interface": region.public_interface(host),
+        "scs_host_keepalived_priority": region.keepalived_priority(host),
     }
 
 

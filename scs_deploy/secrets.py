@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets as random_source
 import struct
@@ -15,6 +16,8 @@ from scs_deploy.errors import SecretsError
 from scs_deploy.regiondir import RegionDir
 
 SECRET_PREFIX = "scs_secret_"
+# Keystone's default max_active_keys: one staged, one primary, one secondary.
+FERNET_ACTIVE_KEYS = 3
 
 
 def generate(kind: str) -> str:
@@ -24,10 +27,52 @@ def generate(kind: str) -> str:
     if kind == "uuid":
         return str(uuid.UUID(bytes=random_source.token_bytes(16), version=4))
     if kind == "fernet_key":
-        return base64.urlsafe_b64encode(random_source.token_bytes(32)).decode()
+        return fernet_key()
+    if kind == "fernet_repository":
+        return json.dumps({str(i): fernet_key() for i in range(FERNET_ACTIVE_KEYS)}, sort_keys=True)
     if kind == "ceph_key":
         return ceph_key()
     raise ValueError(f"unknown secret kind {kind!r}")
+
+
+def fernet_key() -> str:
+    return base64.urlsafe_b64encode(random_source.token_bytes(32)).decode()
+
+
+def rotated_repository(repository: str) -> str:
+    """A Fernet key repository after one rotation, as ``keystone-manage fernet_rotate`` does it.
+
+    The staged key (0) becomes the new primary (the next index), a fresh key is
+    staged, and the oldest secondaries go once more than FERNET_ACTIVE_KEYS remain.
+    """
+    keys = {int(index): key for index, key in json.loads(repository).items()}
+    primary = max(keys)
+    keys[primary + 1] = keys[0]
+    keys[0] = fernet_key()
+    for index in sorted(i for i in keys if i != 0):
+        if len(keys) <= FERNET_ACTIVE_KEYS:
+            break
+        del keys[index]
+    return json.dumps({str(i): k for i, k in sorted(keys.items())}, sort_keys=True)
+
+
+ROTATABLE = {
+    "keystone-fernet": "keystone_fernet_keys",
+    "keystone-credential": "keystone_credential_keys",
+}
+
+
+def rotate(region_dir: RegionDir, what: str) -> str:
+    """Rotate one key repository in secrets.yml; the next deploy hands it to the hosts."""
+    if what not in ROTATABLE:
+        raise SecretsError(f"cannot rotate '{what}'; rotatable: {', '.join(sorted(ROTATABLE))}")
+    name = SECRET_PREFIX + ROTATABLE[what]
+    values = read_secrets(region_dir)
+    if name not in values:
+        raise SecretsError(f"{region_dir.secrets_file} holds no {name}; run a deploy first")
+    values[name] = rotated_repository(values[name])
+    write_secrets(region_dir, values)
+    return name
 
 
 def ceph_key() -> str:
@@ -82,7 +127,7 @@ def read_secrets(region_dir: RegionDir) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
-def _write_secrets(region_dir: RegionDir, values: dict[str, str]) -> None:
+def write_secrets(region_dir: RegionDir, values: dict[str, str]) -> None:
     import io
 
     from ruamel.yaml import YAML
@@ -121,5 +166,5 @@ def ensure_secrets(region: RegionDir | Path, release_id: str) -> list[str]:
     if missing or not region_dir.secrets_file.exists():
         merged = dict(current)
         merged.update({name: generate(kind) for name, kind in missing.items()})
-        _write_secrets(region_dir, merged)
+        write_secrets(region_dir, merged)
     return sorted(missing)

@@ -115,6 +115,7 @@ def check_region(region: Region, located: Located, region_dir: RegionDir) -> lis
     _check_hosts(region, problem, region_dir)
     _check_roles(region, problem)
     _check_ceph(region, problem)
+    _check_openstack(region, problem, region_dir)
 
     for index, cert in enumerate(region.environment.ca_certificates):
         path = region_dir.resolve(cert)
@@ -272,3 +273,102 @@ def _check_ceph(region: Region, problem: Report) -> None:
             )
         if len(set(mons)) != len(mons):
             problem(["ceph", "mons"], "a monitor is listed twice")
+
+
+def _check_openstack(region: Region, problem: Report, region_dir: RegionDir) -> None:
+    from scs_deploy.model.openstack import SERVICE_NAMES
+    from scs_deploy.releases import available_releases, constraints_path, load_release
+
+    controls = region.hosts_with("control")
+    if controls and region.networks.management.vip is None:
+        problem(
+            ["networks", "management"],
+            "a vip is required: HAProxy publishes the APIs on it (a free address of the "
+            "management network, e.g. vip: " + _free_address_hint(region) + ")",
+        )
+    public = region.networks.public
+    if public is not None and public.vip is not None:
+        for index, host in enumerate(region.hosts):
+            if "control" in host.roles and "public" not in host.interfaces:
+                problem(
+                    ["hosts", index, "interfaces"],
+                    f"{host.name} is a control host and the public network has a vip: "
+                    "name its interface there (interfaces: {public: ...})",
+                )
+    hosts = {h.name: h for h in region.hosts}
+    for service, names in region.openstack.services.items():
+        if not names:
+            problem(
+                ["openstack", "services", service],
+                f"lists no host; leave {service} out to run it on every control host",
+            )
+        for index, name in enumerate(names):
+            where: list[str | int] = ["openstack", "services", service, index]
+            host = hosts.get(name)
+            if host is None:
+                problem(where, f"'{name}' is not a host of the region")
+            elif "control" not in host.roles:
+                problem(
+                    where,
+                    f"{name} has no control role ({', '.join(host.roles)}); {service} runs "
+                    "on control hosts",
+                )
+        if len(set(names)) != len(names):
+            problem(["openstack", "services", service], "a host is listed twice")
+    tls = region.openstack.tls
+    if tls is not None:
+        from scs_deploy.tls import check_operator_files
+
+        required = [str(a) for a in (region.vip, region.public_vip) if a is not None]
+        for field, message in check_operator_files(
+            region_dir.resolve(tls.certificate),
+            region_dir.resolve(tls.key),
+            region_dir.resolve(tls.ca),
+            required,
+        ):
+            problem(["openstack", "tls", field], message)
+    if region.release not in available_releases() or not controls:
+        return
+    release = load_release(region.release)
+    manifest = f"scs_deploy/releases/{region.release}.yaml"
+    pinned = _constraint_names(constraints_path(release))
+    for service in SERVICE_NAMES:
+        if not region.service_hosts(service):
+            continue
+        pin = release.openstack.services.get(service)
+        if pin is None:
+            problem(
+                ["release"],
+                f"release {region.release} pins no version of {service} "
+                f"({manifest}: openstack.services.{service} is missing)",
+            )
+            continue
+        for extra in pin.extras:
+            name = extra.split("==")[0]
+            if "==" not in extra and _canonical(name) not in pinned:
+                problem(
+                    ["release"],
+                    f"release {region.release}: {service} needs {name}, which neither "
+                    f"{manifest} nor its constraints file pins",
+                )
+
+
+def _free_address_hint(region: Region) -> str:
+    used = {h.address for h in region.hosts}
+    for address in region.networks.management.cidr.hosts():
+        if address not in used and address != region.networks.management.gateway:
+            return str(address)
+    return "..."
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _constraint_names(path: Any) -> set[str]:
+    names = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            names.add(_canonical(line.split("==")[0]))
+    return names

@@ -43,6 +43,7 @@ environment:
 networks:
   management:
     cidr: 127.0.0.0/8
+    vip: {vip}
 hosts:
   - name: deployhost
     address: {address}

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from scs_deploy.model.openstack import (
+    MARIADB_PORT,
+    MEMCACHED_PORT,
+    SERVICE_NAMES,
+    SERVICES,
+    OpenStackServiceName,
+)
 
 DEFAULT_RELEASE = "2026.1"
 
@@ -224,10 +233,26 @@ class CephSettings(StrictModel):
         return 1 if self.replicas < 3 else self.replicas // 2 + 1
 
 
+class TlsFiles(StrictModel):
+    """The operator's own certificate for the API endpoints (PEM files).
+
+    Relative to the region directory. ``certificate`` holds the server
+    certificate followed by its chain; ``ca`` is the CA clients must trust.
+    """
+
+    certificate: str
+    key: str
+    ca: str
+
+
 class OpenStackSettings(StrictModel):
     """IaaS layer."""
 
-    region_name: str = "RegionOne"
+    region_name: str = Field(default="RegionOne", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    # None: scs-deploy generates a CA for the region and a server certificate.
+    tls: TlsFiles | None = None
+    # Which hosts run a service; a service not listed runs on every control host.
+    services: dict[OpenStackServiceName, list[str]] = {}
 
 
 class KaasSettings(StrictModel):
@@ -243,6 +268,8 @@ class CephClient(StrictModel):
     pools: tuple[str, ...]
     read_only_pools: tuple[str, ...] = ()
     groups: tuple[str, ...]
+    # The system group of the service that reads the keyring.
+    service_group: str
 
     @property
     def secret(self) -> str:
@@ -298,7 +325,119 @@ class Region(StrictModel):
         groups["ceph_mgr"] = self.ceph_mon_names
         groups["ceph_osd"] = [h.name for h in self.hosts_with("storage") if h.disks]
         groups["ceph_rgw"] = groups["control"] if self.ceph.rgw and storage_hosts else []
+        for infrastructure in ("mariadb", "rabbitmq", "memcached", "haproxy"):
+            groups[infrastructure] = list(groups["control"])
+        for name in SERVICE_NAMES:
+            groups[name] = self.service_hosts(name)
+        # The wheel cache is built once per region, on the first control host.
+        groups["openstack_wheels"] = groups["control"][:1]
         return groups
+
+    def service_hosts(self, name: OpenStackServiceName) -> list[str]:
+        """Hosts that run an OpenStack service: the model's list, else every control host."""
+        listed = self.openstack.services.get(name)
+        if listed is not None:
+            return list(listed)
+        return [h.name for h in self.hosts_with("control")]
+
+    @property
+    def public_vip(self) -> IPv4Address | None:
+        """Where the public endpoints answer: the public network's VIP if it has one, else
+        the management VIP (the public network may carry only floating IPs)."""
+        public = self.networks.public
+        if public is not None and public.vip is not None:
+            return public.vip
+        return self.networks.management.vip
+
+    def public_interface(self, host: Host) -> str:
+        """The device that carries the host's public network ("" when not modelled)."""
+        device = host.interfaces.get("public")
+        if device is None:
+            return ""
+        network = self.networks.get("public")
+        if network.bridge is not None:
+            return network.bridge
+        return f"{device}.{network.vlan}" if network.vlan is not None else device
+
+    def management_interface(self, host: Host) -> str:
+        """The device that carries the host's management address ("" when not modelled)."""
+        for stanza in self.host_interfaces(host):
+            if stanza["address"].split("/")[0] == str(host.address):
+                return str(stanza["name"])
+        return ""
+
+    @cached_property
+    def endpoints(self) -> dict[str, dict[str, Any]]:
+        """Catalog entries; every URL goes through HAProxy and speaks TLS."""
+        internal, public = self.vip, self.public_vip
+        return {
+            spec.name: {
+                "type": spec.catalog_type,
+                "name": spec.catalog_name,
+                "port": spec.port,
+                "public_url": f"https://{public}:{spec.port}{spec.url_path}",
+                "internal_url": f"https://{internal}:{spec.port}{spec.url_path}",
+            }
+            for spec in SERVICES
+            if self.service_hosts(spec.name)
+        }
+
+    @cached_property
+    def haproxy_services(self) -> list[dict[str, Any]]:
+        """One HAProxy frontend and backend per API, plus the database."""
+        binds = sorted({str(a) for a in (self.vip, self.public_vip) if a is not None})
+
+        def backends(names: list[str], port: int) -> list[dict[str, Any]]:
+            return [
+                {"name": name, "address": str(self.host(name).address), "port": port}
+                for name in names
+            ]
+
+        services: list[dict[str, Any]] = [
+            {
+                "name": spec.name,
+                "port": spec.port,
+                "mode": "http",
+                "tls": True,
+                "check_path": spec.check_path,
+                "check_status": list(spec.check_status),
+                "bind": binds,
+                "backends": backends(self.service_hosts(spec.name), spec.port),
+                "active_backends": 0,
+            }
+            for spec in SERVICES
+            if self.service_hosts(spec.name)
+        ]
+        # Clients reach the database on the management VIP only; one server takes
+        # the writes at a time (what Galera wants, too).
+        services.append(
+            {
+                "name": "mariadb",
+                "port": MARIADB_PORT,
+                "mode": "tcp",
+                "tls": False,
+                "check_path": "",
+                "check_status": [],
+                "bind": [str(self.vip)] if self.vip else [],
+                "backends": backends(self.groups["mariadb"], MARIADB_PORT),
+                "active_backends": 1,
+            }
+        )
+        return services
+
+    @property
+    def keepalived_router_id(self) -> int:
+        """A VRRP router id (1-255) stable for the region, unlikely to clash with a neighbour's."""
+        return int(hashlib.sha256(self.name.encode()).hexdigest(), 16) % 255 + 1
+
+    def keepalived_priority(self, host: Host) -> int:
+        """The first control host holds the VIP by preference, the next ones follow."""
+        controls = [h.name for h in self.hosts_with("control")]
+        return 150 - controls.index(host.name) if host.name in controls else 0
+
+    @cached_property
+    def memcached_servers(self) -> list[str]:
+        return [f"{h.address}:{MEMCACHED_PORT}" for h in self.hosts_with("control")]
 
     def host(self, name: str) -> Host:
         for host in self.hosts:
@@ -339,19 +478,28 @@ class Region(StrictModel):
     def ceph_clients(self) -> list[CephClient]:
         pools = self.ceph.pools
         return [
-            CephClient(name="glance", pools=(pools.images,), groups=("control",)),
+            CephClient(
+                name="glance", pools=(pools.images,), groups=("control",), service_group="glance"
+            ),
             CephClient(
                 name="cinder",
                 pools=(pools.volumes, pools.vms),
                 read_only_pools=(pools.images,),
                 groups=("control", "compute"),
+                service_group="cinder",
             ),
-            CephClient(name="cinder-backup", pools=(pools.backups,), groups=("control",)),
+            CephClient(
+                name="cinder-backup",
+                pools=(pools.backups,),
+                groups=("control",),
+                service_group="cinder",
+            ),
             CephClient(
                 name="nova",
                 pools=(pools.vms,),
                 read_only_pools=(pools.images,),
                 groups=("compute",),
+                service_group="nova",
             ),
         ]
 

@@ -34,7 +34,7 @@ __all__ = [
     "release_dir",
 ]
 
-SecretKind = Literal["password", "ceph_key", "uuid", "fernet_key"]
+SecretKind = Literal["password", "ceph_key", "uuid", "fernet_key", "fernet_repository"]
 
 _RELEASE_DIR = Path(__file__).resolve().parent
 _PYPI_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
@@ -72,6 +72,7 @@ class ServicePin(_Frozen):
 
 class OpenStackRelease(_Frozen):
     series: NonEmptyStr
+    utility: ServicePin
     services: dict[str, ServicePin] = Field(min_length=1)
     # File name under scs_deploy/releases/constraints/.
     constraints: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*\.txt$")]

@@ -52,7 +52,7 @@ def test_render_removes_files_of_removed_hosts_and_keeps_the_cache(
 def test_rendered_files_match_golden(region_dir: Callable[[str], Path]) -> None:
     directory = RegionDir(region_dir(BASE_REGION))
     files = render(load_region(directory), directory).files
-    for name in ("bootstrap.yml", "inventory/host_vars/node1.yml"):
+    for name in ("bootstrap.yml", "openstack.yml", "inventory/host_vars/node1.yml"):
         golden = GOLDEN / name.replace("/", "__")
         assert files[name] == golden.read_text(encoding="utf-8"), name
 
