@@ -304,13 +304,13 @@ def _check_openstack(region: Region, problem: Report, region_dir: RegionDir) -> 
             )
         for index, name in enumerate(names):
             where: list[str | int] = ["openstack", "services", service, index]
-            host = hosts.get(name)
-            if host is None:
+            found = hosts.get(name)
+            if found is None:
                 problem(where, f"'{name}' is not a host of the region")
-            elif "control" not in host.roles:
+            elif "control" not in found.roles:
                 problem(
                     where,
-                    f"{name} has no control role ({', '.join(host.roles)}); {service} runs "
+                    f"{name} has no control role ({', '.join(found.roles)}); {service} runs "
                     "on control hosts",
                 )
         if len(set(names)) != len(names):
@@ -319,7 +319,7 @@ def _check_openstack(region: Region, problem: Report, region_dir: RegionDir) -> 
     if tls is not None:
         from scs_deploy.tls import check_operator_files
 
-        required = [str(a) for a in (region.vip, region.public_vip) if a is not None]
+        required = sorted({str(a) for a in (region.vip, region.public_vip) if a is not None})
         for field, message in check_operator_files(
             region_dir.resolve(tls.certificate),
             region_dir.resolve(tls.key),

@@ -119,6 +119,19 @@ def status(
             console.print(f"       services: {', '.join(host['services'])}")
 
 
+def rotate(
+    directory: RegionPath,
+    keys: Annotated[str, typer.Argument(help="keystone-fernet or keystone-credential")],
+) -> None:
+    """Rotate a key repository in secrets.yml; `deploy --phase openstack` hands it out."""
+    from scs_deploy.regiondir import RegionDir
+    from scs_deploy.secrets import rotate as rotate_keys
+
+    with reported():
+        name = rotate_keys(RegionDir.existing(directory), keys)
+    console.print(f"rotated {name}; next: 'scs-deploy deploy {directory} --phase openstack'")
+
+
 def register(app: typer.Typer) -> None:
-    for command in (init, validate, plan, deploy, status):
+    for command in (init, validate, plan, deploy, status, rotate):
         app.command()(command)
