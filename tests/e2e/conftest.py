@@ -8,8 +8,15 @@ check runs before any fixture, so a module-scoped testbed fixture never starts.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from scs_deploy.testbed import TestbedInfo
+
+#: Disks of the shared testbed's host; region.yml starts with the first two
+#: (test_ceph adds the third).
+SHARED_DISKS = 3
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -26,3 +33,30 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason} (CI=true: not skipping)", pytrace=False)
         pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on the shared deployment run last, in file order: the other e2e modules bring
+    up testbeds of their own, and one testbed runs per machine at a time."""
+    items.sort(key=lambda item: "shared_testbed" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(scope="session")
+def shared_testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestbedInfo]:
+    """The one-host testbed every test of a deployed region shares, with bootstrap and
+    Ceph deployed; later phases are deployed by the first test that needs them."""
+    from scs_deploy import testbed as testbed_api
+    from tests.e2e.helpers import deploy, disk_list
+
+    directory = tmp_path_factory.mktemp("region") / "testbed"
+    info = testbed_api.up(directory, hosts=1, disks=SHARED_DISKS, disk_size="8G")
+    try:
+        region = info.region_file.read_text()
+        assert disk_list(info, SHARED_DISKS) in region
+        info.region_file.write_text(
+            region.replace(disk_list(info, SHARED_DISKS), disk_list(info, SHARED_DISKS - 1))
+        )
+        deploy(info.directory, "bootstrap", "ceph")
+        yield info
+    finally:
+        testbed_api.down(directory)

@@ -7,6 +7,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from typer.testing import CliRunner
+
+from scs_deploy.cli import app
 from scs_deploy.testbed import TestbedInfo
 
 
@@ -57,3 +60,19 @@ def changed_tasks(events: list[dict[str, Any]]) -> list[str]:
         if event.get("event") == "runner_on_ok" and data.get("res", {}).get("changed"):
             found.append(f"{data.get('host')}: {data.get('role')}: {data.get('task')}")
     return found
+
+
+def deploy(directory: Path, *phases: str) -> str:
+    """``scs-deploy deploy DIR --phase P...`` in-process; asserts success and no traceback."""
+    args = ["deploy", str(directory)]
+    for phase in phases:
+        args += ["--phase", phase]
+    result = CliRunner().invoke(app, args)
+    assert "Traceback" not in result.output
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def disk_list(info: TestbedInfo, count: int) -> str:
+    """The region.yml line of tb1's first ``count`` disks."""
+    return "disks: [" + ", ".join(d.guest_path for d in info.host("tb1").disks[:count]) + "]"

@@ -4,48 +4,18 @@ a third disk added to the model becomes exactly one new OSD."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from scs_deploy import testbed as testbed_api
-from scs_deploy.cli import app
 from scs_deploy.testbed import TestbedInfo
-from tests.e2e.helpers import changed_tasks, run_events, ssh
+from tests.e2e.helpers import changed_tasks, deploy, disk_list, run_events, ssh
 
 pytestmark = pytest.mark.e2e
-runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestbedInfo]:
-    directory = tmp_path_factory.mktemp("ceph") / "testbed"
-    info = testbed_api.up(directory, hosts=1, disks=3, disk_size="8G")
-    region = info.region_file.read_text()
-    assert disk_list(info, 3) in region
-    # The model starts with two disks; the third is added later.
-    info.region_file.write_text(region.replace(disk_list(info, 3), disk_list(info, 2)))
-    try:
-        yield info
-    finally:
-        testbed_api.down(directory)
-
-
-def disk_list(info: TestbedInfo, count: int) -> str:
-    """The region.yml line of tb1's first ``count`` disks."""
-    return "disks: [" + ", ".join(d.guest_path for d in info.host("tb1").disks[:count]) + "]"
-
-
-def deploy(directory: Path, *phases: str) -> str:
-    args = ["deploy", str(directory)]
-    for phase in phases:
-        args += ["--phase", phase]
-    result = runner.invoke(app, args)
-    assert "Traceback" not in result.output
-    assert result.exit_code == 0, result.output
-    return result.output
+@pytest.fixture
+def testbed(shared_testbed: TestbedInfo) -> TestbedInfo:
+    return shared_testbed
 
 
 def ceph_json(testbed: TestbedInfo, command: str) -> dict:  # type: ignore[type-arg]
@@ -53,7 +23,7 @@ def ceph_json(testbed: TestbedInfo, command: str) -> dict:  # type: ignore[type-
 
 
 def test_bootstrap_and_ceph_deploy(testbed: TestbedInfo) -> None:
-    deploy(testbed.directory, "bootstrap", "ceph")
+    # The shared fixture deployed both phases.
     health = ceph_json(testbed, "health detail")
     # the two warnings the testbed region allows: one replica, and the machine's disk
     assert set(health.get("checks", {})) <= {"POOL_NO_REDUNDANCY", "MON_DISK_LOW"}, health
