@@ -101,6 +101,7 @@ def test_image_volume_backup_live_in_ceph(cloud: TestbedInfo, admin: Any) -> Non
         name="e2e-image", data=payload, disk_format="raw", container_format="bare", wait=True
     )
     try:
+        image = admin.image.get_image(image.id)
         assert image.status == "active", image
         info = json.loads(rbd(cloud, f"info images/{image.id} --format json"))
         assert info["size"] == len(payload)
