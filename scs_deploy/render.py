@@ -162,10 +162,16 @@ def group_vars(region: Region, region_dir: RegionDir) -> dict[str, Any]:
     }
 
 
-def _venv(path: str, requirements: list[str], ceph: bool) -> dict[str, Any]:
+def _venv(path: str, requirements: list[str], ceph: bool, constraints: str) -> dict[str, Any]:
+    """One venv: ``path`` is a stable symlink to ``build_path``, named by the hash of what
+    goes in, so that a changed pin builds beside the running venv and never into it."""
+    wanted = sorted(requirements)
+    digest = hashlib.sha256(("\n".join(wanted) + "\n" + constraints).encode()).hexdigest()
     return {
         "path": path,
-        "requirements": requirements,
+        "build_path": f"{path}-{digest[:12]}",
+        "sha256": digest,
+        "requirements": wanted,
         "system_packages": list(CEPH_SYSTEM_PACKAGES) if ceph else [],
         "system_modules": list(CEPH_SYSTEM_MODULES) if ceph else [],
     }
@@ -181,6 +187,7 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
     management = region.networks.management
     public = region.networks.public or management
     tag = release.id
+    constraints = constraints_path(release).read_text(encoding="utf-8")
     venvs: dict[str, Any] = {}
     for spec in SERVICES:
         if not region.service_hosts(spec.name):
@@ -190,13 +197,17 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
             f"{VENV_ROOT}/{spec.name}-{tag}",
             [f"{pin.package}=={pin.version}", *pin.extras],
             spec.uses_ceph,
+            constraints,
         )
     utility = release.openstack.utility
     venvs["utility"] = _venv(
         f"{VENV_ROOT}/utility-{tag}",
         [f"{utility.package}=={utility.version}", *utility.extras],
         False,
+        constraints,
     )
+    wheels = sorted({r for venv in venvs.values() for r in venv["requirements"]})
+    wheels_digest = hashlib.sha256(("\n".join(wheels) + "\n" + constraints).encode()).hexdigest()
     tls = region.openstack.tls
     return {
         "scs_openstack_region": region.openstack.region_name,
@@ -209,6 +220,8 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
             f"http://{wheel_host.address}:{WHEEL_PORT}/{tag}/" if wheel_host else ""
         ),
         "scs_openstack_venvs": venvs,
+        # The wheel cache holds the union of the venvs' requirements.
+        "scs_openstack_wheels": {"requirements": wheels, "sha256": wheels_digest},
         "scs_openstack_internal_vip": str(internal_vip) if internal_vip else "",
         "scs_openstack_public_vip": str(region.public_vip) if region.public_vip else "",
         "scs_openstack_vip_prefix": management.cidr.prefixlen,

@@ -107,7 +107,9 @@ def test_key_of_another_certificate(region_dir: Callable[[str], Path], operator_
     )
     problems = problems_of(region_dir, text)
     assert len(problems) == 1, problems
-    assert problems[0].startswith("region.yml:26:101 openstack.tls.key: ")
+    # the column of the key's flow entry depends on the length of the tmp path before it
+    assert problems[0].startswith("region.yml:26:"), problems
+    assert " openstack.tls.key: " in problems[0]
     assert "is not the key of the certificate" in problems[0]
 
 
