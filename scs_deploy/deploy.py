@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import shutil
+import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
 from scs_deploy.clouds import write_clouds
-from scs_deploy.errors import PhaseFailed, UsageError
+from scs_deploy.errors import DeployInterrupted, PhaseFailed, RegionLocked, UsageError
+from scs_deploy.lock import region_lock
 from scs_deploy.phases import PHASE_NAMES, Phase, hosts_matching, select_phases
 from scs_deploy.regiondir import RegionDir
-from scs_deploy.runner import Event, RunRequest, RunResult, run_playbook
-from scs_deploy.state import HostCounts, PhaseRecord, load_state, save_state
+from scs_deploy.runner import Event, RunRequest, RunResult, playbook_processes, run_playbook
+from scs_deploy.state import HostCounts, PhaseRecord, Result, load_state, save_state
+
+Runner = Callable[[RunRequest, Callable[[Event], None]], RunResult]
 
 
 class DeployObserver(Protocol):
     """What the CLI shows while phases run."""
 
     def phase_started(self, phase: Phase, hosts: int) -> None: ...
+    def phase_skipped(self, phase: Phase, message: str) -> None: ...
     def event(self, event: Event) -> None: ...
     def phase_finished(self, record: PhaseRecord) -> None: ...
 
@@ -57,19 +64,66 @@ def check_limit(limit: str | None, groups: dict[str, list[str]], hosts: list[str
             )
 
 
+def deploy_command(region_dir: RegionDir, options: DeployOptions) -> str:
+    """The command line that runs this deploy again: named in the lock and the resume hint."""
+    words = ["scs-deploy", "deploy", str(region_dir.path)]
+    for name in options.phases:
+        words += ["--phase", name]
+    if options.start:
+        words += ["--from", options.start]
+    if options.limit:
+        words += ["--limit", options.limit]
+    if options.check:
+        words.append("--check")
+    return shlex.join(words)
+
+
+def resume_options(options: DeployOptions, phase: str) -> DeployOptions:
+    """The deploy that picks up at ``phase``: the same selection from there on."""
+    if options.phases:
+        rest = [p.name for p in select_phases(list(options.phases), phase)]
+        return replace(options, phases=tuple(rest), start=None)
+    return replace(options, start=phase)
+
+
+def play_groups(phase: Phase) -> list[str]:
+    """The groups a phase's plays name, in order, each once."""
+    return list(dict.fromkeys(g for play in phase.plays for g in play.hosts.split(":")))
+
+
 def deploy(
     region_dir: RegionDir,
     options: DeployOptions,
     observer: DeployObserver,
-    runner: Callable[[RunRequest, Callable[[Event], None]], RunResult] = run_playbook,
+    runner: Runner | None = None,
 ) -> list[PhaseRecord]:
-    """Validate, render, then run the selected phases; stop at the first failure."""
+    """Validate, render, then run the selected phases; stop at the first failure.
+
+    Holds the region's lock throughout (RegionLocked when another command has it).
+    """
+    check_phase_names(options)
+    with region_lock(region_dir.path, deploy_command(region_dir, options)):
+        # A deploy killed with SIGKILL cannot take its ansible-playbook along
+        # (ansible-runner starts it in a session of its own): until that ends,
+        # the region is still busy.
+        stray = playbook_processes(region_dir.build_dir)
+        if stray:
+            raise RegionLocked(
+                f"ansible-playbook of an earlier deploy still runs on {region_dir.path} "
+                f"(PID {', '.join(map(str, stray))}); wait for it to end or stop it "
+                f"(kill -INT {stray[0]})"
+            )
+        return _deploy(region_dir, options, observer, runner or run_playbook)
+
+
+def _deploy(
+    region_dir: RegionDir, options: DeployOptions, observer: DeployObserver, runner: Runner
+) -> list[PhaseRecord]:
     from scs_deploy.render import render, write_build
     from scs_deploy.secrets import ensure_secrets, read_secrets
     from scs_deploy.tls import ensure_tls_secrets
     from scs_deploy.validate import load_region
 
-    check_phase_names(options)
     region = load_region(region_dir)
     check_limit(options.limit, region.groups, [h.name for h in region.hosts])
     state = load_state(region_dir.state_file, region.name)
@@ -77,6 +131,9 @@ def deploy(
     # before anything is written.
     if region_dir.secrets_file.exists():
         read_secrets(region_dir)
+    # A "running" record left by a deploy that died: we hold the lock, so it is gone.
+    if state.close_stale():
+        save_state(region_dir.state_file, state)
     ensure_secrets(region_dir, region.release)
     ensure_tls_secrets(region_dir, region)
     result = render(region, region_dir)
@@ -85,49 +142,84 @@ def deploy(
     records: list[PhaseRecord] = []
     for phase in select_phases(list(options.phases), options.start):
         hosts = {h for play in phase.plays for h in hosts_matching(region.groups, play.hosts)}
+        if not hosts:
+            # Not run and not recorded: state.json keeps what ran. Recording "ok"
+            # would claim a phase deployed that put nothing anywhere.
+            groups = play_groups(phase)
+            observer.phase_skipped(
+                phase,
+                f"phase {phase.name}: nothing to deploy "
+                f"(no host in group{'s' if len(groups) > 1 else ''} {', '.join(groups)})",
+            )
+            continue
         observer.phase_started(phase, len(hosts))
         started = _now()
         run_id = f"{started.strftime('%Y%m%dT%H%M%S.%fZ')}-{phase.name}"
-        outcome = runner(
-            RunRequest(
-                playbook=region_dir.build_dir / phase.playbook,
-                inventory=region_dir.build_dir / "inventory" / "hosts.yml",
-                ansible_cfg=region_dir.build_dir / "ansible.cfg",
-                artifact_dir=region_dir.artifacts_dir,
-                ident=run_id,
-                extra_var_files=(region_dir.secrets_file,),
-                vault_password_file=region_dir.vault_pass_file,
-                limit=options.limit,
-                check=options.check,
-            ),
-            observer.event,
-        )
-        failure = outcome.failures[0] if outcome.failures else None
-        record = PhaseRecord(
+        running = PhaseRecord(
             phase=phase.name,
-            result="ok" if outcome.succeeded else "failed",
+            result="running",
             release=region.release,
             render_hash=result.hash,
             run_id=run_id,
             started=started,
-            finished=_now(),
+            pid=os.getpid(),
             check=options.check,
             limit=options.limit,
-            hosts={
-                host: HostCounts(
-                    ok=s.ok,
-                    changed=s.changed,
-                    failed=s.failed,
-                    unreachable=s.unreachable,
-                    skipped=s.skipped,
-                )
-                for host, s in sorted(outcome.hosts.items())
-            },
-            failure=(
+        )
+        # Recorded before ansible starts, so a deploy killed mid-phase leaves a trace.
+        state.record(running)
+        save_state(region_dir.state_file, state)
+        artifacts = region_dir.artifacts_dir / run_id
+        try:
+            outcome = runner(
+                RunRequest(
+                    playbook=region_dir.build_dir / phase.playbook,
+                    inventory=region_dir.build_dir / "inventory" / "hosts.yml",
+                    ansible_cfg=region_dir.build_dir / "ansible.cfg",
+                    artifact_dir=region_dir.artifacts_dir,
+                    ident=run_id,
+                    extra_var_files=(region_dir.secrets_file,),
+                    vault_password_file=region_dir.vault_pass_file,
+                    limit=options.limit,
+                    check=options.check,
+                ),
+                observer.event,
+            )
+        except KeyboardInterrupt:
+            # Ctrl-C outside the run itself (run_playbook turns one during it into a result).
+            outcome = RunResult(
+                status="canceled", rc=130, artifacts=artifacts, interrupted_by=signal.SIGINT
+            )
+        failure = outcome.failures[0] if outcome.failures else None
+        if outcome.interrupted_by is not None:
+            verdict: Result = "interrupted"
+            summary: str | None = (
+                f"interrupted by {signal.Signals(outcome.interrupted_by).name}; "
+                "ansible-playbook was stopped"
+            )
+        else:
+            verdict = "ok" if outcome.succeeded else "failed"
+            summary = (
                 f"{failure.host}: {failure.role or '-'}: {failure.task}: {failure.message}"
                 if failure
                 else (None if outcome.succeeded else f"ansible-playbook ended {outcome.status}")
-            ),
+            )
+        record = running.model_copy(
+            update={
+                "result": verdict,
+                "finished": _now(),
+                "hosts": {
+                    host: HostCounts(
+                        ok=s.ok,
+                        changed=s.changed,
+                        failed=s.failed,
+                        unreachable=s.unreachable,
+                        skipped=s.skipped,
+                    )
+                    for host, s in sorted(outcome.hosts.items())
+                },
+                "failure": summary,
+            }
         )
         state.record(record)
         save_state(region_dir.state_file, state)
@@ -135,6 +227,13 @@ def deploy(
             write_clouds(region, region_dir)
         observer.phase_finished(record)
         records.append(record)
+        if outcome.interrupted_by is not None:
+            raise DeployInterrupted(
+                phase=phase.name,
+                resume=deploy_command(region_dir, resume_options(options, phase.name)),
+                artifacts=outcome.artifacts,
+                signal_number=outcome.interrupted_by,
+            )
         if not outcome.succeeded:
             raise PhaseFailed(
                 phase=phase.name,

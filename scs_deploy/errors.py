@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,8 +85,41 @@ class PhaseFailed(ScsDeployError):
             f"task '{self.task}': {self.message}"
         )
         if self.artifacts is not None:
-            text += f"\n(run artifacts: {self.artifacts})"
+            text += f"\nfull log: {self.artifacts / 'stdout'}"
         return text
+
+
+@dataclass
+class DeployInterrupted(ScsDeployError):
+    """A signal (Ctrl-C) stopped a phase; ansible-playbook was stopped with it."""
+
+    phase: str
+    resume: str
+    artifacts: Path | None = None
+    signal_number: int = signal.SIGINT
+
+    # 128 + the signal's number, as a shell reports it: 130 for Ctrl-C.
+    exit_code = 130
+
+    def __post_init__(self) -> None:
+        self.exit_code = 128 + self.signal_number
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = (
+            f"phase {self.phase} interrupted ({signal.Signals(self.signal_number).name}); "
+            f"ansible-playbook was stopped and the phase is recorded as interrupted"
+            f"\nresume with: {self.resume}"
+        )
+        if self.artifacts is not None:
+            text += f"\nfull log: {self.artifacts / 'stdout'}"
+        return text
+
+
+class RegionLocked(ScsDeployError):
+    """Another scs-deploy command holds the region directory's lock."""
+
+    exit_code = 2
 
 
 class TestbedError(ScsDeployError):

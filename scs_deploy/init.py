@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from scs_deploy.errors import UsageError
+from scs_deploy.lock import region_lock
 from scs_deploy.regiondir import RegionDir
 
 PROFILES = ("aio", "ha")
@@ -32,13 +34,18 @@ def init_region(path: Path, profile: str, *, force: bool = False) -> list[str]:
     if path.exists() and not path.is_dir():
         raise UsageError(f"{path} exists and is not a directory")
     path.mkdir(parents=True, exist_ok=True)
-    added = ensure_secrets(region_dir, DEFAULT_RELEASE)
-    region_dir.region_file.write_text(text, encoding="utf-8")
-    from scs_deploy.tls import ensure_ca
+    command = shlex.join(
+        ["scs-deploy", "init", str(region_dir.path), "--profile", profile]
+        + (["--force"] if force else [])
+    )
+    with region_lock(region_dir.path, command):
+        added = ensure_secrets(region_dir, DEFAULT_RELEASE)
+        region_dir.region_file.write_text(text, encoding="utf-8")
+        from scs_deploy.tls import ensure_ca
 
-    # The server certificate names the region's VIPs: deploy issues it once the
-    # operator has set them.
-    return added + ensure_ca(region_dir, region_dir.path.name)
+        # The server certificate names the region's VIPs: deploy issues it once the
+        # operator has set them.
+        return added + ensure_ca(region_dir, region_dir.path.name)
 
 
 def merge_secrets(path: Path) -> list[str]:
@@ -47,7 +54,10 @@ def merge_secrets(path: Path) -> list[str]:
     from scs_deploy.validate import load_region
 
     region_dir = RegionDir.existing(path)
-    region = load_region(region_dir)
-    from scs_deploy.tls import ensure_tls_secrets
+    with region_lock(
+        region_dir.path, f"scs-deploy init {shlex.quote(str(region_dir.path))} --merge"
+    ):
+        region = load_region(region_dir)
+        from scs_deploy.tls import ensure_tls_secrets
 
-    return ensure_secrets(region_dir, region.release) + ensure_tls_secrets(region_dir, region)
+        return ensure_secrets(region_dir, region.release) + ensure_tls_secrets(region_dir, region)

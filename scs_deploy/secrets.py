@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import secrets as random_source
+import shlex
 import struct
 import time
 import uuid
@@ -13,9 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from scs_deploy.errors import SecretsError
+from scs_deploy.lock import region_lock
 from scs_deploy.regiondir import RegionDir
 
 SECRET_PREFIX = "scs_secret_"
+# Identifiers kept beside the secrets that are not secret: they may appear in
+# rendered files, logs and output (certificates are public too: see tls.py).
+IDENTIFIERS = frozenset({SECRET_PREFIX + "ceph_fsid", SECRET_PREFIX + "libvirt_ceph_secret_uuid"})
 # Keystone's default max_active_keys: one staged, one primary, one secondary.
 FERNET_ACTIVE_KEYS = 3
 
@@ -33,6 +38,29 @@ def generate(kind: str) -> str:
     if kind == "ceph_key":
         return ceph_key()
     raise ValueError(f"unknown secret kind {kind!r}")
+
+
+def secret_values(values: dict[str, str]) -> dict[str, str]:
+    """Every value that must never leave secrets.yml, by a name for reports.
+
+    Identifiers and certificates are left out; a key repository counts key by key.
+    """
+    from scs_deploy.tls import PUBLIC_SECRETS
+
+    found: dict[str, str] = {}
+    for name, value in values.items():
+        if name in IDENTIFIERS or name in PUBLIC_SECRETS:
+            continue
+        if value.startswith("{"):
+            try:
+                keys = json.loads(value)
+            except ValueError:
+                keys = None
+            if isinstance(keys, dict):
+                found.update({f"{name}[{index}]": str(key) for index, key in keys.items()})
+                continue
+        found[name] = value
+    return found
 
 
 def fernet_key() -> str:
@@ -67,11 +95,14 @@ def rotate(region_dir: RegionDir, what: str) -> str:
     if what not in ROTATABLE:
         raise SecretsError(f"cannot rotate '{what}'; rotatable: {', '.join(sorted(ROTATABLE))}")
     name = SECRET_PREFIX + ROTATABLE[what]
-    values = read_secrets(region_dir)
-    if name not in values:
-        raise SecretsError(f"{region_dir.secrets_file} holds no {name}; run a deploy first")
-    values[name] = rotated_repository(values[name])
-    write_secrets(region_dir, values)
+    with region_lock(
+        region_dir.path, f"scs-deploy rotate {shlex.quote(str(region_dir.path))} {what}"
+    ):
+        values = read_secrets(region_dir)
+        if name not in values:
+            raise SecretsError(f"{region_dir.secrets_file} holds no {name}; run a deploy first")
+        values[name] = rotated_repository(values[name])
+        write_secrets(region_dir, values)
     return name
 
 

@@ -26,18 +26,27 @@ class HostCounts(BaseModel):
     skipped: int = 0
 
 
+Result = Literal["ok", "failed", "running", "interrupted"]
+
+
 class PhaseRecord(BaseModel):
-    """One run of one phase."""
+    """One run of one phase.
+
+    ``running`` is written before ansible-playbook starts and replaced when it
+    ends, so a deploy that dies on the way leaves a record saying so; ``pid``
+    names the deploy that wrote it (state.json from before these two loads as is).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     phase: str
-    result: Literal["ok", "failed"]
+    result: Result
     release: str
     render_hash: str
     run_id: str
     started: datetime
-    finished: datetime
+    finished: datetime | None = None
+    pid: int | None = None
     check: bool = False
     limit: str | None = None
     hosts: dict[str, HostCounts] = {}
@@ -57,11 +66,39 @@ class State(BaseModel):
     history: list[PhaseRecord] = Field(default_factory=list)
 
     def record(self, entry: PhaseRecord) -> None:
-        """Keep the run in the history; a check run does not count as deployed."""
-        self.history.append(entry)
+        """Keep the run in the history; a check run does not count as deployed.
+
+        A record with the run_id of one already kept (its ``running`` record) replaces it.
+        """
+        for index, kept in enumerate(self.history):
+            if kept.run_id == entry.run_id:
+                self.history[index] = entry
+                break
+        else:
+            self.history.append(entry)
         del self.history[:-HISTORY_LIMIT]
         if not entry.check:
             self.phases[entry.phase] = entry
+
+    def close_stale(self) -> list[str]:
+        """Mark ``running`` records interrupted; only the region lock's holder may call this.
+
+        Whoever wrote them is gone, or it would hold the lock. Returns their phases.
+        """
+        self.history = [stale_as_interrupted(r) for r in self.history]
+        closed = [name for name, r in self.phases.items() if r.result == "running"]
+        self.phases = {name: stale_as_interrupted(r) for name, r in self.phases.items()}
+        return closed
+
+
+def stale_as_interrupted(record: PhaseRecord) -> PhaseRecord:
+    """A ``running`` record whose deploy is gone, as what it is: interrupted (when unknown)."""
+    if record.result != "running":
+        return record
+    who = f"the deploy (PID {record.pid})" if record.pid else "the deploy"
+    return record.model_copy(
+        update={"result": "interrupted", "failure": f"{who} ended before the phase did"}
+    )
 
 
 def load_state(path: Path, region_name: str) -> State:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from scs_deploy.lock import holder
 from scs_deploy.phases import PHASE_NAMES, get_phase, hosts_matching
 from scs_deploy.regiondir import RegionDir
 
 
 def region_status(path: Path) -> dict[str, Any]:
-    from scs_deploy.state import load_state
+    """Read-only, and without the region's lock: it works while a deploy runs."""
+    from scs_deploy.state import load_state, stale_as_interrupted
     from scs_deploy.validate import load_region
 
     region_dir = RegionDir.existing(path)
@@ -19,9 +21,14 @@ def region_status(path: Path) -> dict[str, Any]:
     services = deployed_services(
         region.groups, [n for n, r in state.phases.items() if r.result == "ok"]
     )
+    locker = holder(region_dir.path)
     phases: dict[str, Any] = {}
     for name in PHASE_NAMES:
         record = state.phases.get(name)
+        # "running" only while the deploy that wrote it holds the lock; a deploy
+        # that was killed left it behind, and then the phase was interrupted.
+        if record is not None and (locker is None or record.pid != locker.pid):
+            record = stale_as_interrupted(record)
         phases[name] = (
             None
             if record is None
@@ -29,7 +36,8 @@ def region_status(path: Path) -> dict[str, Any]:
                 "result": record.result,
                 "release": record.release,
                 "started": record.started.isoformat(),
-                "finished": record.finished.isoformat(),
+                "finished": record.finished.isoformat() if record.finished else None,
+                "pid": record.pid,
                 "run_id": record.run_id,
                 "render_hash": record.render_hash,
                 "changed": record.changed,

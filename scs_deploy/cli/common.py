@@ -29,3 +29,7 @@ def reported() -> Iterator[None]:
         err_console.print("[red]error:[/] ", end="")
         err_console.print(str(exc), markup=False)
         raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        # Ctrl-C between phases: nothing was running, nothing to record.
+        err_console.print("[red]interrupted[/]")
+        raise typer.Exit(130) from None

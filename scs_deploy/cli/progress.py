@@ -14,10 +14,14 @@ from scs_deploy.state import PhaseRecord
 
 
 class PhaseProgress:
-    """A DeployObserver: one live line on a terminal, plain lines elsewhere."""
+    """A DeployObserver: one live line on a terminal, plain lines elsewhere.
 
-    def __init__(self, console: Console) -> None:
+    ``verbose``: ansible's own output, line by line as it comes, instead.
+    """
+
+    def __init__(self, console: Console, *, verbose: bool = False) -> None:
         self.console = console
+        self.verbose = verbose
         self._live: Any = None
         self._phase = ""
         self._hosts = 0
@@ -44,11 +48,20 @@ class PhaseProgress:
         self._counts = dict.fromkeys(self._counts, 0)
         self._started = time.monotonic()
         self.console.print(f"[bold]phase {phase.name}[/]: {phase.description} ({hosts} hosts)")
-        if self.console.is_terminal:
+        if self.console.is_terminal and not self.verbose:
             self._live = Live(self._line(), console=self.console, refresh_per_second=8)
             self._live.start()
 
+    def phase_skipped(self, phase: Phase, message: str) -> None:
+        self.console.print(message, markup=False, highlight=False)
+
     def event(self, event: Event) -> None:
+        if self.verbose:
+            if event.kind in self._counts:
+                self._counts[event.kind] += 1
+            for line in event.stdout.splitlines():
+                self.console.print(line, markup=False, highlight=False)
+            return
         if event.kind == "task_start":
             self._task = f"{event.role}: {event.task}" if event.role else event.task
             if self._live is None:
@@ -68,7 +81,7 @@ class PhaseProgress:
             self._live.update(self._line())
             self._live.stop()
             self._live = None
-        elapsed = (record.finished - record.started).total_seconds()
+        elapsed = ((record.finished or record.started) - record.started).total_seconds()
         style = "green" if record.result == "ok" else "red"
         self.console.print(
             f"[{style}]phase {record.phase} {record.result}[/] in {elapsed:.1f}s"

@@ -80,8 +80,15 @@ def deploy(
     ] = None,
     from_phase: Annotated[str | None, typer.Option("--from", help="Start at this phase.")] = None,
     check: Annotated[bool, typer.Option(help="Dry run: report what would change.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Show ansible's own output instead of progress."),
+    ] = False,
 ) -> None:
-    """Run the phases in order and record each one in state.json."""
+    """Run the phases in order and record each one in state.json.
+
+    One deploy at a time per region; Ctrl-C stops ansible and exits 130.
+    """
     from scs_deploy.cli.progress import PhaseProgress
     from scs_deploy.deploy import DeployOptions
     from scs_deploy.deploy import deploy as run_deploy
@@ -89,7 +96,7 @@ def deploy(
 
     options = DeployOptions(phases=tuple(phase or ()), start=from_phase, limit=limit, check=check)
     with reported():
-        run_deploy(RegionDir.existing(directory), options, PhaseProgress(console))
+        run_deploy(RegionDir.existing(directory), options, PhaseProgress(console, verbose=verbose))
 
 
 def status(
@@ -110,8 +117,8 @@ def status(
             console.print(f"  {name:12} not deployed")
         else:
             console.print(
-                f"  {name:12} {entry['result']:6} {entry['finished']} release {entry['release']}"
-                f" changed={entry['changed']}"
+                f"  {name:12} {entry['result']:11} {entry['finished'] or '-'} "
+                f"release {entry['release']} changed={entry['changed']}"
             )
     for host in report["hosts"]:
         console.print(f"  host {host['name']:16} {host['address']:15} {', '.join(host['roles'])}")

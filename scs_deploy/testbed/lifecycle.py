@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import shlex
 import shutil
 import time
 from dataclasses import replace
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scs_deploy.errors import TestbedError
+from scs_deploy.lock import region_lock
 from scs_deploy.testbed import cgroup, disks, hosts, network, plan, rootfs
 from scs_deploy.testbed._run import Say, output
 from scs_deploy.testbed.info import DiskInfo, HostInfo, TestbedInfo
@@ -119,18 +122,29 @@ def up(
 def down(
     directory: Path, console: Console | None = None, *, registry_file: RegistryFile | None = None
 ) -> None:
-    """Remove every container, mount, loop device, bridge, rule and cgroup ``up`` made."""
+    """Remove every container, mount, loop device, bridge, rule and cgroup ``up`` made.
+
+    Refused (RegionLocked) while a deploy, init or rotate works on the directory.
+    """
     say = _sink(console)
     check_prerequisites()
     directory = directory.resolve()
-    registry_file = registry_file or RegistryFile()
-    with registry_file.locked():
-        registry = registry_file.load()
-        try:
-            _clean(registry, [str(directory)], say)
-        finally:
-            registry_file.save(registry)
+    with _region_locked(directory, f"scs-deploy testbed down --dir {shlex.quote(str(directory))}"):
+        registry_file = registry_file or RegistryFile()
+        with registry_file.locked():
+            registry = registry_file.load()
+            try:
+                _clean(registry, [str(directory)], say)
+            finally:
+                registry_file.save(registry)
     say(f"testbed in {directory} removed")
+
+
+def _region_locked(directory: Path, command: str) -> contextlib.AbstractContextManager[None]:
+    """The region lock of the testbed's directory; none to take when it does not exist."""
+    if not directory.is_dir():
+        return contextlib.nullcontext()
+    return region_lock(directory, command)
 
 
 def status(directory: Path, *, registry_file: RegistryFile | None = None) -> TestbedInfo:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -93,6 +94,23 @@ def test_failure_names_host_phase_role_and_task(tmp_path: Path) -> None:
     assert state["phases"]["kaas"]["result"] == "failed"
     assert state["phases"]["kaas"]["hosts"]["deployhost"]["failed"] == 1
     assert not (directory / "artifacts" / "last-deployed-render").exists()
+    # The message ends with the run's whole log, which holds the failure too.
+    log = directory / "artifacts" / state["phases"]["kaas"]["run_id"] / "stdout"
+    assert result.output.rstrip().splitlines()[-1] == f"full log: {log}"
+    assert "management address 127.0.0.2 from region.yml is not configured" in log.read_text()
+
+
+def test_verbose_shows_ansible_output(tmp_path: Path) -> None:
+    directory = local_region(tmp_path, machine_address())
+    result = runner.invoke(app, ["deploy", str(directory), "--phase", "kaas", "--verbose"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("PLAY [kaas health gate] ***") for line in lines)
+    assert "ok: [deployhost]" in lines
+    assert any(re.match(r"deployhost\s+: ok=", line) for line in lines)  # PLAY RECAP
+    # Ansible's lines instead of the progress lines.
+    assert "kaas | gate_host: Check that the management address" not in result.output
+    assert "phase kaas ok" in result.output
 
 
 def test_no_secret_in_build_artifacts_or_output(tmp_path: Path) -> None:

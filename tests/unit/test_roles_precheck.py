@@ -127,6 +127,46 @@ def test_other_problems(fields: dict[str, Any], expected: str) -> None:
     assert disk_probe.describe_problem(disk(**fields)) == expected
 
 
+FSID = "0f3bcd5e-1111-4222-8333-444455556666"
+
+
+def bluestore_label(fsid: str) -> bytes:
+    """The start of a BlueStore label as ceph-volume writes it: the meta map follows the
+    header, each string u32-length-prefixed; osd_key sits in the same map."""
+
+    def string(text: str) -> bytes:
+        return struct.pack("<I", len(text)) + text.encode()
+
+    meta = [
+        ("ceph_fsid", fsid),
+        ("osd_key", "AQB1c2VjcmV0a2V5LXNob3VsZC1zdGF5LXB1dA=="),
+        ("whoami", "0"),
+    ]
+    body = struct.pack("<I", len(meta)) + b"".join(string(k) + string(v) for k, v in meta)
+    return (
+        b"bluestore block device\n" + b"7d6c7e10-0000-4000-8000-000000000000\n" + b"\x02\x01" + body
+    )
+
+
+def test_bluestore_fsid_is_read_and_the_key_is_not() -> None:
+    head = bluestore_label(FSID) + bytes(4096)
+    assert disk_probe.bluestore_fsid(head) == FSID
+    assert disk_probe.bluestore_fsid(b"XFSB" + bytes(100)) == ""
+
+
+def test_own_osd_passes_foreign_osd_does_not() -> None:
+    sig = [{"type": "ceph_bluestore", "kind": "Ceph BlueStore OSD"}]
+    own = disk(signatures=sig, ceph_fsid=FSID)
+    assert disk_probe.describe_problem(own, FSID) == ""
+    foreign = disk(signatures=sig, ceph_fsid="99999999-1111-4222-8333-444455556666")
+    assert "holds a Ceph BlueStore OSD" in disk_probe.describe_problem(foreign, FSID)
+    # without the region's fsid (a region before its first Ceph phase) any OSD is foreign
+    assert disk_probe.describe_problem(own, "") != ""
+    # an own OSD under a partition table is not a plain OSD disk
+    mixed = disk(signatures=[*sig, {"type": "gpt", "kind": "partition table"}], ceph_fsid=FSID)
+    assert disk_probe.describe_problem(mixed, FSID) != ""
+
+
 def test_probe_of_a_regular_file_says_not_a_block_device(tmp_path: Path) -> None:
     path = tmp_path / "disk.img"
     path.write_bytes(bytes(image((0x438, b"\x53\xef"))))

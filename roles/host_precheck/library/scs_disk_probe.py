@@ -37,6 +37,13 @@ options:
         description: Whether the region allows wiping the disk (signatures are then no problem).
         type: bool
         default: false
+  ceph_fsid:
+    description:
+      - The fsid of the region's Ceph cluster. A disk that holds a BlueStore OSD of this
+        cluster is the expected state of a deployed region, not a problem; an OSD of any
+        other cluster still is.
+    type: str
+    default: ""
 author: scs-deploy contributors
 """
 
@@ -54,6 +61,7 @@ disks:
     partitions: {description: Names of partitions of the disk, type: list}
     holders: {description: Devices holding the disk (device-mapper, md), type: list}
     mounts: {description: Mount points of the disk, type: list}
+    ceph_fsid: {description: Cluster fsid in the disk's BlueStore label, empty if none, type: str}
     problem: {description: Why the disk cannot be used as given, empty when it can, type: str}
 """
 
@@ -164,7 +172,33 @@ def _mounts(path: str) -> list[str]:
     return found
 
 
-def describe_problem(disk: dict[str, object]) -> str:
+_FSID_KEY = b"ceph_fsid"
+
+
+def bluestore_fsid(head: bytes) -> str:
+    """The cluster fsid in a BlueStore label ("" if none).
+
+    The label's meta map is encoded as length-prefixed strings (u32 little
+    endian): ``ceph_fsid`` is followed by the 36 characters of the fsid. Only
+    that value is read: the same map holds the OSD's key.
+    """
+    if not head.startswith(b"bluestore block device"):
+        return ""
+    at = head.find(_FSID_KEY, 0, 4096)
+    if at < 0:
+        return ""
+    start = at + len(_FSID_KEY)
+    length = int.from_bytes(head[start : start + 4], "little")
+    value = head[start + 4 : start + 4 + length]
+    if length != 36 or len(value) != 36:
+        return ""
+    try:
+        return value.decode("ascii")
+    except UnicodeDecodeError:
+        return ""
+
+
+def describe_problem(disk: dict[str, object], cluster_fsid: str = "") -> str:
     """The reason a disk cannot be used, in words for the operator; "" when it can."""
     if not disk["exists"]:
         return "does not exist"
@@ -177,6 +211,9 @@ def describe_problem(disk: dict[str, object]) -> str:
     if disk["wipe"]:
         return ""
     sigs = disk["signatures"]
+    own_osd = bool(cluster_fsid) and disk.get("ceph_fsid") == cluster_fsid
+    if own_osd and all(s["type"] == "ceph_bluestore" for s in sigs):  # type: ignore[attr-defined, index]
+        return ""
     if sigs:
         first = sigs[0]  # type: ignore[index]
         what = "holds a {} ({})".format(first["kind"], first["type"])
@@ -191,7 +228,7 @@ def describe_problem(disk: dict[str, object]) -> str:
     return ""
 
 
-def probe_disk(path: str, wipe: bool) -> dict[str, object]:
+def probe_disk(path: str, wipe: bool, cluster_fsid: str = "") -> dict[str, object]:
     result: dict[str, object] = {
         "path": path,
         "wipe": wipe,
@@ -201,12 +238,14 @@ def probe_disk(path: str, wipe: bool) -> dict[str, object]:
         "partitions": [],
         "holders": [],
         "mounts": [],
+        "ceph_fsid": "",
     }
     if result["exists"]:
         result["block"] = stat.S_ISBLK(os.stat(path).st_mode)
     if result["block"]:
         head, tail = _read(path)
         sigs = probe_bytes(head, tail)
+        result["ceph_fsid"] = bluestore_fsid(head)
         for sig in _blkid(path):
             if not any(s["type"] == sig["type"] for s in sigs):
                 sigs.append(sig)
@@ -215,7 +254,7 @@ def probe_disk(path: str, wipe: bool) -> dict[str, object]:
         result["partitions"] = _sysfs_list(name, "partitions")
         result["holders"] = _sysfs_list(name, "holders")
         result["mounts"] = _mounts(path)
-    result["problem"] = describe_problem(result)
+    result["problem"] = describe_problem(result, cluster_fsid)
     return result
 
 
@@ -230,14 +269,15 @@ def main() -> None:
                     "path": {"type": "str", "required": True},
                     "wipe": {"type": "bool", "default": False},
                 },
-            }
+            },
+            "ceph_fsid": {"type": "str", "default": ""},
         },
         supports_check_mode=True,
     )
     disks = []
     for disk in module.params["disks"]:
         try:
-            disks.append(probe_disk(disk["path"], disk["wipe"]))
+            disks.append(probe_disk(disk["path"], disk["wipe"], module.params["ceph_fsid"]))
         except OSError as exc:
             module.fail_json(msg="cannot probe {}: {}".format(disk["path"], exc))
     module.exit_json(changed=False, disks=disks)
