@@ -97,40 +97,47 @@ def test_catalog_has_the_control_plane(admin: Any) -> None:
 
 def test_image_volume_backup_live_in_ceph(cloud: TestbedInfo, admin: Any) -> None:
     payload = bytes(range(256)) * 4096  # 1 MiB
-    image = admin.image.create_image(
-        name="e2e-image", data=payload, disk_format="raw", container_format="bare", wait=True
-    )
+    created: list[tuple[str, Any]] = []
     try:
+        image = admin.image.create_image(
+            name="e2e-image", data=payload, disk_format="raw", container_format="bare", wait=True
+        )
+        created.append(("image", image))
         image = admin.image.get_image(image.id)
         assert image.status == "active", image
         info = json.loads(rbd(cloud, f"info images/{image.id} --format json"))
         assert info["size"] == len(payload)
-        assert "images" in (image.direct_url or image.locations[0]["url"])
 
         volume = admin.block_storage.create_volume(name="e2e-volume", size=1, image_id=image.id)
+        created.append(("volume", volume))
         volume = admin.block_storage.wait_for_status(volume, "available", wait=300)
         clone = json.loads(rbd(cloud, f"info volumes/volume-{volume.id} --format json"))
         assert clone["parent"]["pool"] == "images", clone
         assert clone["parent"]["image"] == image.id, clone
 
         backup = admin.block_storage.create_backup(volume_id=volume.id, name="e2e-backup")
+        created.append(("backup", backup))
         backup = admin.block_storage.wait_for_status(backup, "available", wait=300)
         assert json.loads(rbd(cloud, "ls backups --format json")), "no backup image in pool"
-
-        admin.block_storage.delete_backup(backup)
-        wait_for(
-            "the backup to go",
-            lambda: admin.block_storage.find_backup(backup.id, ignore_missing=True) is None,
-        )
-        admin.block_storage.delete_volume(volume)
-        wait_for(
-            "the volume to go",
-            lambda: admin.block_storage.find_volume(volume.id, ignore_missing=True) is None,
-        )
-        assert f"volume-{volume.id}" not in rbd(cloud, "ls volumes")
     finally:
-        admin.image.delete_image(image, ignore_missing=True)
+        delete_all(admin, created)
     assert image.id not in rbd(cloud, "ls images")
+    assert f"volume-{volume.id}" not in rbd(cloud, "ls volumes")
+    assert json.loads(rbd(cloud, "ls backups --format json")) == []
+
+
+def delete_all(admin: Any, created: list[tuple[str, Any]]) -> None:
+    """Delete what a test made, newest first, waiting for each to go."""
+    storage = admin.block_storage
+    for kind, resource in reversed(created):
+        if kind == "backup":
+            storage.delete_backup(resource, ignore_missing=True, force=True)
+            wait_for("the backup to go", lambda r=resource: not storage.find_backup(r.id))
+        elif kind == "volume":
+            storage.delete_volume(resource, ignore_missing=True, force=True)
+            wait_for("the volume to go", lambda r=resource: not storage.find_volume(r.id))
+        else:
+            admin.image.delete_image(resource, ignore_missing=True)
 
 
 def unit_starts(testbed: TestbedInfo) -> dict[str, str]:
