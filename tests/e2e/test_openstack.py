@@ -131,10 +131,11 @@ def delete_all(admin: Any, created: list[tuple[str, Any]]) -> None:
     storage = admin.block_storage
     for kind, resource in reversed(created):
         if kind == "backup":
-            storage.delete_backup(resource, ignore_missing=True, force=True)
+            # The Ceph backup driver does not support force delete.
+            storage.delete_backup(resource, ignore_missing=True)
             wait_for("the backup to go", lambda r=resource: not storage.find_backup(r.id))
         elif kind == "volume":
-            storage.delete_volume(resource, ignore_missing=True, force=True)
+            storage.delete_volume(resource, ignore_missing=True)
             wait_for("the volume to go", lambda r=resource: not storage.find_volume(r.id))
         else:
             admin.image.delete_image(resource, ignore_missing=True)
