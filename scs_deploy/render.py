@@ -14,8 +14,12 @@ from typing import Any
 
 from scs_deploy.model import Region
 from scs_deploy.model.openstack import (
-    CEPH_SYSTEM_MODULES,
-    CEPH_SYSTEM_PACKAGES,
+    NOVA_METADATA_PORT,
+    NOVNCPROXY_PORT,
+    OVN_NB_PORT,
+    OVN_NB_RAFT_PORT,
+    OVN_SB_PORT,
+    OVN_SB_RAFT_PORT,
     RABBITMQ_PORT,
     SERVICES,
     VENV_ROOT,
@@ -162,7 +166,13 @@ def group_vars(region: Region, region_dir: RegionDir) -> dict[str, Any]:
     }
 
 
-def _venv(path: str, requirements: list[str], ceph: bool, constraints: str) -> dict[str, Any]:
+def _venv(
+    path: str,
+    requirements: list[str],
+    constraints: str,
+    system_packages: tuple[str, ...] = (),
+    system_modules: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """One venv: ``path`` is a stable symlink to ``build_path``, named by the hash of what
     goes in, so that a changed pin builds beside the running venv and never into it."""
     wanted = sorted(requirements)
@@ -172,8 +182,8 @@ def _venv(path: str, requirements: list[str], ceph: bool, constraints: str) -> d
         "build_path": f"{path}-{digest[:12]}",
         "sha256": digest,
         "requirements": wanted,
-        "system_packages": list(CEPH_SYSTEM_PACKAGES) if ceph else [],
-        "system_modules": list(CEPH_SYSTEM_MODULES) if ceph else [],
+        "system_packages": list(system_packages),
+        "system_modules": list(system_modules),
     }
 
 
@@ -196,14 +206,14 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
         venvs[spec.name] = _venv(
             f"{VENV_ROOT}/{spec.name}-{tag}",
             [f"{pin.package}=={pin.version}", *pin.extras],
-            spec.uses_ceph,
             constraints,
+            spec.system_packages,
+            spec.system_modules,
         )
     utility = release.openstack.utility
     venvs["utility"] = _venv(
         f"{VENV_ROOT}/utility-{tag}",
         [f"{utility.package}=={utility.version}", *utility.extras],
-        False,
         constraints,
     )
     wheels = sorted({r for venv in venvs.values() for r in venv["requirements"]})
@@ -242,6 +252,32 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
         ),
         "scs_openstack_tls_key_file": str(region_dir.resolve(tls.key)) if tls else "",
         "scs_openstack_tls_ca_file": str(region_dir.resolve(tls.ca)) if tls else "",
+        **compute_network_vars(region),
+    }
+
+
+def compute_network_vars(region: Region) -> dict[str, Any]:
+    """What Nova, Neutron and OVN read beyond the common OpenStack values."""
+    settings = region.openstack
+    return {
+        "scs_nova_metadata_port": NOVA_METADATA_PORT,
+        "scs_nova_metadata_url": (
+            f"https://{region.vip}:{NOVA_METADATA_PORT}" if region.vip else ""
+        ),
+        "scs_nova_novncproxy_port": NOVNCPROXY_PORT,
+        "scs_nova_novncproxy_base_url": region.novncproxy_base_url,
+        "scs_nova_virt_type": settings.compute.virt_type,
+        "scs_ovn_central_hosts": _named_addresses(region, "ovn_central"),
+        "scs_ovn_nb_connection": region.ovn_nb_connection,
+        "scs_ovn_sb_connection": region.ovn_sb_connection,
+        "scs_ovn_nb_port": OVN_NB_PORT,
+        "scs_ovn_sb_port": OVN_SB_PORT,
+        "scs_ovn_nb_raft_port": OVN_NB_RAFT_PORT,
+        "scs_ovn_sb_raft_port": OVN_SB_RAFT_PORT,
+        "scs_ovn_datapath": settings.network.datapath,
+        "scs_ovn_encap_type": settings.network.tunnel_type,
+        "scs_neutron_project_network_types": [settings.network.tunnel_type],
+        "scs_neutron_external": region.neutron_external,
     }
 
 
@@ -265,6 +301,9 @@ def host_vars(region: Region, host: Host) -> dict[str, Any]:
         "scs_host_management_interface": region.management_interface(host),
         "scs_host_public_interface": region.public_interface(host),
         "scs_host_keepalived_priority": region.keepalived_priority(host),
+        "scs_host_tunnel_address": str(region.address_on(host, "tunnel")),
+        "scs_host_external_interface": host.interfaces.get("external", ""),
+        "scs_host_ovn_gateway": region.is_ovn_gateway(host),
     }
 
 

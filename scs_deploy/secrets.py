@@ -20,7 +20,13 @@ from scs_deploy.regiondir import RegionDir
 SECRET_PREFIX = "scs_secret_"
 # Identifiers kept beside the secrets that are not secret: they may appear in
 # rendered files, logs and output (certificates are public too: see tls.py).
-IDENTIFIERS = frozenset({SECRET_PREFIX + "ceph_fsid", SECRET_PREFIX + "libvirt_ceph_secret_uuid"})
+IDENTIFIERS = frozenset(
+    {
+        SECRET_PREFIX + "ceph_fsid",
+        SECRET_PREFIX + "libvirt_ceph_secret_uuid",
+        SECRET_PREFIX + "libvirt_ceph_nova_secret_uuid",
+    }
+)
 # Keystone's default max_active_keys: one staged, one primary, one secondary.
 FERNET_ACTIVE_KEYS = 3
 
@@ -37,6 +43,8 @@ def generate(kind: str) -> str:
         return json.dumps({str(i): fernet_key() for i in range(FERNET_ACTIVE_KEYS)}, sort_keys=True)
     if kind == "ceph_key":
         return ceph_key()
+    if kind == "ssh_key":
+        return ssh_private_key()
     raise ValueError(f"unknown secret kind {kind!r}")
 
 
@@ -104,6 +112,22 @@ def rotate(region_dir: RegionDir, what: str) -> str:
         values[name] = rotated_repository(values[name])
         write_secrets(region_dir, values)
     return name
+
+
+def ssh_private_key() -> str:
+    """A fresh ed25519 key in OpenSSH's private key format (what ssh-keygen writes)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
 
 
 def ceph_key() -> str:

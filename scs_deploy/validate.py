@@ -295,6 +295,7 @@ def _check_openstack(region: Region, problem: Report, region_dir: RegionDir) -> 
                     f"{host.name} is a control host and the public network has a vip: "
                     "name its interface there (interfaces: {public: ...})",
                 )
+    _check_external_network(region, problem)
     hosts = {h.name: h for h in region.hosts}
     for service, names in region.openstack.services.items():
         if not names:
@@ -351,6 +352,43 @@ def _check_openstack(region: Region, problem: Report, region_dir: RegionDir) -> 
                     f"release {region.release}: {service} needs {name}, which neither "
                     f"{manifest} nor its constraints file pins",
                 )
+
+
+def _check_external_network(region: Region, problem: Report) -> None:
+    external = region.networks.external
+    for index, host in enumerate(region.hosts):
+        device = host.interfaces.get("external")
+        if "external" in host.addresses:
+            problem(
+                ["hosts", index, "addresses", "external"],
+                "hosts have no address on the external network: OVN's routers answer there "
+                "(leave it out)",
+            )
+        if device is None:
+            continue
+        if "network" not in host.roles:
+            problem(
+                ["hosts", index, "interfaces", "external"],
+                f"{host.name} has no network role; only network hosts carry the external "
+                "network (add the role, or leave the interface out)",
+            )
+        for other, other_device in host.interfaces.items():
+            if other != "external" and other_device == device:
+                problem(
+                    ["hosts", index, "interfaces", "external"],
+                    f"{device} carries the {other} network too; the external interface "
+                    "becomes a port of OVS's bridge and must be a device of its own",
+                )
+    if external is None:
+        return
+    if external.vip is not None:
+        problem(["networks", "external", "vip"], "the external network has no VIP (leave it out)")
+    if region.hosts_with("compute") and not region.groups["ovn_gateway"]:
+        problem(
+            ["networks", "external"],
+            "no network host names an interface on the external network: give one "
+            "(hosts[].interfaces: {external: <device>}) or leave the network out",
+        )
 
 
 def _free_address_hint(region: Region) -> str:

@@ -5,16 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-OpenStackServiceName = Literal["keystone", "glance", "placement", "cinder"]
+OpenStackServiceName = Literal["keystone", "glance", "placement", "cinder", "nova", "neutron"]
 
 VENV_ROOT = "/opt/scs/venvs"
 WHEEL_PORT = 8190
 MARIADB_PORT = 3306
 RABBITMQ_PORT = 5672
 MEMCACHED_PORT = 11211
+NOVA_METADATA_PORT = 8775
+NOVNCPROXY_PORT = 6080
+OVN_NB_PORT = 6641
+OVN_SB_PORT = 6642
+OVN_NB_RAFT_PORT = 6643
+OVN_SB_RAFT_PORT = 6644
+# The physical network name Neutron and OVN give the external network's bridge.
+EXTERNAL_PHYSNET = "physnet1"
 # Debian's Ceph bindings, linked into the venvs of services that talk RADOS.
 CEPH_SYSTEM_PACKAGES: tuple[str, ...] = ("python3-rados", "python3-rbd")
 CEPH_SYSTEM_MODULES: tuple[str, ...] = ("rados", "rbd")
+# Debian's libvirt bindings for nova-compute: libvirt-python is only an sdist on
+# PyPI, and Debian builds the same bindings against the host's libvirt.
+LIBVIRT_SYSTEM_PACKAGES: tuple[str, ...] = ("python3-libvirt",)
+LIBVIRT_SYSTEM_MODULES: tuple[str, ...] = (
+    "libvirt",
+    "libvirtmod",
+    "libvirt_qemu",
+    "libvirtmod_qemu",
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +48,34 @@ class ServiceSpec:
     check_path: str
     check_status: tuple[int, ...]
     uses_ceph: bool = False
+    uses_libvirt: bool = False
+
+    @property
+    def system_packages(self) -> tuple[str, ...]:
+        """Debian packages whose modules the venv links in."""
+        return (CEPH_SYSTEM_PACKAGES if self.uses_ceph else ()) + (
+            LIBVIRT_SYSTEM_PACKAGES if self.uses_libvirt else ()
+        )
+
+    @property
+    def system_modules(self) -> tuple[str, ...]:
+        return (CEPH_SYSTEM_MODULES if self.uses_ceph else ()) + (
+            LIBVIRT_SYSTEM_MODULES if self.uses_libvirt else ()
+        )
+
+
+@dataclass(frozen=True)
+class ListenerSpec:
+    """A port of a service that HAProxy publishes but the catalog does not list."""
+
+    name: str
+    service: OpenStackServiceName
+    port: int
+    check_path: str
+    check_status: tuple[int, ...]
+    # False: on the management VIP only (e.g. the metadata API, which only the
+    # metadata agents on the hosts call).
+    public: bool
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
@@ -40,6 +85,23 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "cinder", "block-storage", "cinderv3", 8776, "/v3", "/", (200, 300), uses_ceph=True
     ),
+    ServiceSpec(
+        "nova",
+        "compute",
+        "nova",
+        8774,
+        "/v2.1",
+        "/",
+        (200,),
+        uses_ceph=True,
+        uses_libvirt=True,
+    ),
+    ServiceSpec("neutron", "network", "neutron", 9696, "", "/", (200,)),
+)
+
+LISTENERS: tuple[ListenerSpec, ...] = (
+    ListenerSpec("nova-metadata", "nova", NOVA_METADATA_PORT, "/", (200,), public=False),
+    ListenerSpec("nova-novncproxy", "nova", NOVNCPROXY_PORT, "/vnc_lite.html", (200,), public=True),
 )
 
 SERVICE_NAMES: tuple[OpenStackServiceName, ...] = tuple(s.name for s in SERVICES)

@@ -11,8 +11,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scs_deploy.model.openstack import (
+    EXTERNAL_PHYSNET,
+    LISTENERS,
     MARIADB_PORT,
     MEMCACHED_PORT,
+    NOVNCPROXY_PORT,
+    OVN_NB_PORT,
+    OVN_SB_PORT,
     SERVICE_NAMES,
     SERVICES,
     OpenStackServiceName,
@@ -21,8 +26,8 @@ from scs_deploy.model.openstack import (
 DEFAULT_RELEASE = "2026.1"
 
 HostRole = Literal["control", "compute", "network", "storage", "kaas"]
-NetworkName = Literal["management", "public", "storage", "tunnel"]
-NETWORK_NAMES: tuple[NetworkName, ...] = ("management", "public", "storage", "tunnel")
+NetworkName = Literal["management", "public", "storage", "tunnel", "external"]
+NETWORK_NAMES: tuple[NetworkName, ...] = ("management", "public", "storage", "tunnel", "external")
 
 _HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _INTERFACE = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
@@ -163,12 +168,18 @@ class Network(StrictModel):
 
 
 class Networks(StrictModel):
-    """Management is required; the others fall back to it."""
+    """Management is required; public, storage and tunnel fall back to it.
+
+    ``external`` is the provider network of floating IPs and routers' gateways:
+    Neutron's, not the hosts'. Its interface on a network host becomes a port of
+    the OVS bridge ``bridge`` (default br-ex) and carries no host address.
+    """
 
     management: Network
     public: Network | None = None
     storage: Network | None = None
     tunnel: Network | None = None
+    external: Network | None = None
 
     def declared(self) -> dict[NetworkName, Network]:
         found: dict[NetworkName, Network] = {}
@@ -245,6 +256,22 @@ class TlsFiles(StrictModel):
     ca: str
 
 
+class ComputeSettings(StrictModel):
+    """Nova's hypervisor settings."""
+
+    # auto: KVM where the host has a usable one, else QEMU emulation (TCG).
+    virt_type: Literal["auto", "kvm", "qemu"] = "auto"
+
+
+class NetworkSettings(StrictModel):
+    """Neutron with OVN."""
+
+    # auto: the kernel datapath where the kernel has the openvswitch module, else
+    # the userspace one (netdev).
+    datapath: Literal["auto", "system", "netdev"] = "auto"
+    tunnel_type: Literal["geneve", "vxlan"] = "geneve"
+
+
 class OpenStackSettings(StrictModel):
     """IaaS layer."""
 
@@ -253,6 +280,8 @@ class OpenStackSettings(StrictModel):
     tls: TlsFiles | None = None
     # Which hosts run a service; a service not listed runs on every control host.
     services: dict[OpenStackServiceName, list[str]] = {}
+    compute: ComputeSettings = ComputeSettings()
+    network: NetworkSettings = NetworkSettings()
 
 
 class KaasSettings(StrictModel):
@@ -331,7 +360,64 @@ class Region(StrictModel):
             groups[name] = self.service_hosts(name)
         # The wheel cache is built once per region, on the first control host.
         groups["openstack_wheels"] = groups["control"][:1]
+        groups["nova_compute"] = list(groups["compute"])
+        groups["ovn_central"] = list(groups["control"])
+        groups["ovn_controller"] = [
+            h.name for h in self.hosts if h.has_role("compute") or h.has_role("network")
+        ]
+        groups["ovn_gateway"] = [h.name for h in self.hosts if self.is_ovn_gateway(h)]
+        groups["neutron_metadata_agent"] = list(groups["compute"])
         return groups
+
+    def is_ovn_gateway(self, host: Host) -> bool:
+        """A network host with an interface on the external network routes floating IPs."""
+        return (
+            host.has_role("network")
+            and self.networks.external is not None
+            and "external" in host.interfaces
+        )
+
+    @property
+    def external_bridge(self) -> str:
+        external = self.networks.external
+        return external.bridge if external is not None and external.bridge else "br-ex"
+
+    @cached_property
+    def neutron_external(self) -> dict[str, Any]:
+        """The external provider network, as Neutron and OVN see it ({} without one)."""
+        external = self.networks.external
+        if external is None:
+            return {}
+        pool = external.allocation_pool
+        return {
+            "name": "external",
+            "physnet": EXTERNAL_PHYSNET,
+            "bridge": self.external_bridge,
+            "network_type": "vlan" if external.vlan is not None else "flat",
+            "segmentation_id": external.vlan,
+            "cidr": str(external.cidr),
+            "gateway": str(external.gateway) if external.gateway else None,
+            "allocation_pool": (
+                {"start": str(pool.start), "end": str(pool.end)} if pool is not None else None
+            ),
+            "mtu": external.mtu or 1500,
+        }
+
+    def ovn_connection(self, port: int) -> str:
+        """ovsdb client connection string over every OVN central host."""
+        return ",".join(f"tcp:{h.address}:{port}" for h in self.hosts_with("control"))
+
+    @property
+    def ovn_nb_connection(self) -> str:
+        return self.ovn_connection(OVN_NB_PORT)
+
+    @property
+    def ovn_sb_connection(self) -> str:
+        return self.ovn_connection(OVN_SB_PORT)
+
+    @property
+    def novncproxy_base_url(self) -> str:
+        return f"https://{self.public_vip}:{NOVNCPROXY_PORT}/vnc_lite.html"
 
     def service_hosts(self, name: OpenStackServiceName) -> list[str]:
         """Hosts that run an OpenStack service: the model's list, else every control host."""
@@ -407,6 +493,21 @@ class Region(StrictModel):
             }
             for spec in SERVICES
             if self.service_hosts(spec.name)
+        ]
+        services += [
+            {
+                "name": listener.name,
+                "port": listener.port,
+                "mode": "http",
+                "tls": True,
+                "check_path": listener.check_path,
+                "check_status": list(listener.check_status),
+                "bind": binds if listener.public else [str(self.vip)] if self.vip else [],
+                "backends": backends(self.service_hosts(listener.service), listener.port),
+                "active_backends": 0,
+            }
+            for listener in LISTENERS
+            if self.service_hosts(listener.service)
         ]
         # Clients reach the database on the management VIP only; one server takes
         # the writes at a time (what Galera wants, too).
@@ -530,6 +631,12 @@ class Region(StrictModel):
                 stanza(member, "ethernet")
             stanza(bond.name, "bond", bond_slaves=list(bond.members), bond_mode=bond.mode)
         for network_name, device in host.interfaces.items():
+            if network_name == "external":
+                # Up without an address: OVN's bridge takes it as a port (a VLAN
+                # on it is Neutron's segmentation, not the host's).
+                if device not in bonds:
+                    stanza(device, "ethernet")
+                continue
             network = self.networks.get(network_name)
             if device not in bonds:
                 stanza(device, "ethernet")

@@ -34,7 +34,7 @@ __all__ = [
     "release_dir",
 ]
 
-SecretKind = Literal["password", "ceph_key", "uuid", "fernet_key", "fernet_repository"]
+SecretKind = Literal["password", "ceph_key", "uuid", "fernet_key", "fernet_repository", "ssh_key"]
 
 _RELEASE_DIR = Path(__file__).resolve().parent
 _PYPI_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"

@@ -17,7 +17,14 @@ from pathlib import Path
 from scs_deploy.errors import TestbedError
 from scs_deploy.testbed import cgroup
 from scs_deploy.testbed._run import run
-from scs_deploy.testbed.plan import BRIDGE, GATEWAY, GUEST_INTERFACE, SUBNET
+from scs_deploy.testbed.plan import (
+    BRIDGE,
+    EXTERNAL_INTERFACE,
+    GATEWAY,
+    GUEST_INTERFACE,
+    SUBNET,
+    external_veth,
+)
 
 MACHINE_CA_DIR = Path("/usr/local/share/ca-certificates")
 
@@ -166,6 +173,8 @@ def nspawn_argv(name: str, root: Path, binds: list[tuple[str, str]]) -> list[str
         "--keep-unit",
         "--boot",
         f"--network-bridge={BRIDGE}",
+        # A second interface, put on the external bridge once the host runs.
+        f"--network-veth-extra={external_veth(name)}:{EXTERNAL_INTERFACE}",
         "--console=read-only",  # boot messages to the console log, no input
     ]
     argv += [f"--bind={source}:{target}" for source, target in binds]

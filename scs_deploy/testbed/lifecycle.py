@@ -207,7 +207,11 @@ def _create(
     registry_file: RegistryFile,
 ) -> None:
     directory = Path(record.directory)
-    say(f"network: bridge {plan.BRIDGE} {plan.GATEWAY}/{plan.SUBNET.prefixlen} with NAT")
+    say(
+        f"network: bridge {plan.BRIDGE} {plan.GATEWAY}/{plan.SUBNET.prefixlen} with NAT, "
+        f"external bridge {plan.EXTERNAL_BRIDGE} {plan.EXTERNAL_GATEWAY}/"
+        f"{plan.EXTERNAL_SUBNET.prefixlen}"
+    )
     forward = network.read_ip_forward()
     if forward != "1":
         if registry.ip_forward_before is None:
@@ -255,6 +259,7 @@ def _create(
             host.name, hosts.ssh_argv(host.address, key, known), host.pid, log, remaining
         )
         say(f"{host.name} answers SSH ({time.monotonic() - started[host.name]:.1f} s)")
+        network.attach_external(plan.external_veth(host.name))
 
 
 def _count(number: int, noun: str) -> str:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from scs_deploy.errors import TestbedError
 from scs_deploy.testbed._run import output, run
-from scs_deploy.testbed.plan import BRIDGE, GATEWAY, RULE_COMMENT, SUBNET
+from scs_deploy.testbed.plan import (
+    BRIDGE,
+    EXTERNAL_BRIDGE,
+    EXTERNAL_GATEWAY,
+    EXTERNAL_SUBNET,
+    GATEWAY,
+    RULE_COMMENT,
+    SUBNET,
+)
 
 IP_FORWARD = Path("/proc/sys/net/ipv4/ip_forward")
 
@@ -51,6 +59,8 @@ def _our_rules() -> list[tuple[str, list[str]]]:
         ("nat", ["POSTROUTING", "-s", str(SUBNET), "!", "-o", BRIDGE, "-j", "MASQUERADE"]),
         ("filter", ["FORWARD", "-i", BRIDGE, "-j", "ACCEPT"]),
         ("filter", ["FORWARD", "-o", BRIDGE, "-j", "ACCEPT"]),
+        ("filter", ["FORWARD", "-i", EXTERNAL_BRIDGE, "-j", "ACCEPT"]),
+        ("filter", ["FORWARD", "-o", EXTERNAL_BRIDGE, "-j", "ACCEPT"]),
     ]
 
 
@@ -62,15 +72,22 @@ def write_ip_forward(value: str) -> None:
     IP_FORWARD.write_text(value + "\n")
 
 
-def existing_bridge() -> bool:
-    return BRIDGE in bridge_names(output(["ip", "-j", "link", "show", "type", "bridge"]))
+def existing_bridges() -> list[str]:
+    names = bridge_names(output(["ip", "-j", "link", "show", "type", "bridge"]))
+    return [b for b in (BRIDGE, EXTERNAL_BRIDGE) if b in names]
 
 
 def create() -> None:
-    """Bridge with the gateway address, and the NAT/forward rules (ip_forward is separate)."""
-    run(["ip", "link", "add", BRIDGE, "type", "bridge"])
-    run(["ip", "addr", "add", f"{GATEWAY}/{SUBNET.prefixlen}", "dev", BRIDGE])
-    run(["ip", "link", "set", BRIDGE, "up"])
+    """The management bridge with the gateway address and the NAT/forward rules, and the
+    external network's bridge, whose gateway (and floating IPs' neighbour) this machine is
+    (ip_forward is separate)."""
+    for bridge, gateway, subnet in (
+        (BRIDGE, GATEWAY, SUBNET),
+        (EXTERNAL_BRIDGE, EXTERNAL_GATEWAY, EXTERNAL_SUBNET),
+    ):
+        run(["ip", "link", "add", bridge, "type", "bridge"])
+        run(["ip", "addr", "add", f"{gateway}/{subnet.prefixlen}", "dev", bridge])
+        run(["ip", "link", "set", bridge, "up"])
     for table, (chain, *rule) in _our_rules():
         # Insert at the top so a restrictive FORWARD policy or DROP rule does not win.
         tag = ["-m", "comment", "--comment", RULE_COMMENT]
@@ -83,7 +100,12 @@ def remove() -> list[str]:
     for table, (chain, *rule) in tagged_rules(output(["iptables-save"])):
         run(["iptables", "-w", "-t", table, "-D", chain, *rule])
         removed.append(f"iptables {table} {chain} rule")
-    if existing_bridge():
-        run(["ip", "link", "del", BRIDGE])
-        removed.append(f"bridge {BRIDGE}")
+    for bridge in existing_bridges():
+        run(["ip", "link", "del", bridge])
+        removed.append(f"bridge {bridge}")
     return removed
+
+
+def attach_external(veth: str) -> None:
+    """Put a host's external veth (made by systemd-nspawn) on the external bridge."""
+    run(["ip", "link", "set", veth, "master", EXTERNAL_BRIDGE, "up"])

@@ -15,6 +15,14 @@ VIP = IPv4Address("10.231.0.10")
 FIRST_HOST = IPv4Address("10.231.0.11")
 MAX_HOSTS = 50
 MAX_DISKS = 24
+#: The region's external network (floating IPs): a bridge of its own that the
+#: network hosts' second interface sits on; this machine is its gateway.
+EXTERNAL_BRIDGE = "scstb1"
+EXTERNAL_SUBNET = IPv4Network("10.231.1.0/24")
+EXTERNAL_GATEWAY = IPv4Address("10.231.1.1")
+EXTERNAL_POOL = (IPv4Address("10.231.1.100"), IPv4Address("10.231.1.199"))
+#: The host's interface on the external bridge (a veth; OVN's br-ex takes it).
+EXTERNAL_INTERFACE = "ext0"
 #: Marks every iptables rule the testbed adds, so leftovers can be found by name.
 RULE_COMMENT = "scs-testbed"
 #: The interface systemd-nspawn gives a container on ``--network-bridge``.
@@ -51,6 +59,11 @@ def parse_size(text: str) -> int:
     if match is None or int(match.group(1)) == 0:
         raise UsageError(f"'{text}' is not a size: use e.g. 20G, 512M")
     return int(match.group(1)) * _UNITS[match.group(2).upper()]
+
+
+def external_veth(name: str) -> str:
+    """The machine's end of a host's external veth (interface names are 15 characters at most)."""
+    return f"vx-{name}"[:15]
 
 
 def host_name(index: int) -> str:

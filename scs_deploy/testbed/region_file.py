@@ -6,6 +6,10 @@ import json
 from collections.abc import Sequence
 
 from scs_deploy.testbed.plan import (
+    EXTERNAL_GATEWAY,
+    EXTERNAL_INTERFACE,
+    EXTERNAL_POOL,
+    EXTERNAL_SUBNET,
     GATEWAY,
     GUEST_INTERFACE,
     SUBNET,
@@ -52,15 +56,23 @@ def render(
         f"    cidr: {SUBNET}",
         f"    gateway: {GATEWAY}",
         f"    vip: {VIP}",
+        "  external:                # floating IPs: the testbed's second bridge; "
+        "this machine routes to it",
+        f"    cidr: {EXTERNAL_SUBNET}",
+        f"    gateway: {EXTERNAL_GATEWAY}",
+        f"    allocation_pool: {{start: {EXTERNAL_POOL[0]}, end: {EXTERNAL_POOL[1]}}}",
         "hosts:",
     ]
     for host in hosts:
+        interfaces = f"management: {GUEST_INTERFACE}"
+        if "network" in host.roles:
+            interfaces += f", external: {EXTERNAL_INTERFACE}"
         lines += [
             f"  - name: {host.name}",
             f"    address: {host.address}",
             f"    roles: {_flow(host.roles)}",
             f"    ssh: {{user: root, private_key: {PRIVATE_KEY}}}",
-            f"    interfaces: {{management: {GUEST_INTERFACE}}}",
+            f"    interfaces: {{{interfaces}}}",
             f"    disks: {_flow([d.guest_path for d in host.disks])}"
             "     # loop devices, bound in by the testbed",
         ]

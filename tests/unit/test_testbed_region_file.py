@@ -26,7 +26,12 @@ def test_two_hosts_region_parses_with_expected_content() -> None:
     assert data["environment"] == {"ca_certificates": CAS, "ntp_servers": []}
     assert data["operator"] == {"user": "scs", "ssh_public_keys": [KEY]}
     assert data["networks"] == {
-        "management": {"cidr": "10.231.0.0/24", "gateway": "10.231.0.1", "vip": "10.231.0.10"}
+        "management": {"cidr": "10.231.0.0/24", "gateway": "10.231.0.1", "vip": "10.231.0.10"},
+        "external": {
+            "cidr": "10.231.1.0/24",
+            "gateway": "10.231.1.1",
+            "allocation_pool": {"start": "10.231.1.100", "end": "10.231.1.199"},
+        },
     }
     assert data["hosts"] == [
         {
@@ -34,7 +39,7 @@ def test_two_hosts_region_parses_with_expected_content() -> None:
             "address": "10.231.0.11",
             "roles": ["control", "network", "compute", "storage"],
             "ssh": {"user": "root", "private_key": "ssh/id_ed25519"},
-            "interfaces": {"management": "host0"},
+            "interfaces": {"management": "host0", "external": "ext0"},
             "disks": ["/dev/vdb"],
         },
         {

@@ -38,8 +38,72 @@ def test_unknown_service_and_host(region_dir: Callable[[str], Path]) -> None:
     problems = problems_of(region_dir, text)
     assert problems == [
         "region.yml:28:12 openstack.services.nova2: Input should be 'keystone', 'glance', "
-        "'placement' or 'cinder'"
+        "'placement', 'cinder', 'nova' or 'neutron'"
     ]
+
+
+EXTERNAL = "  external:\n    cidr: 192.0.2.0/24\n    gateway: 192.0.2.1\n"
+
+
+def test_external_network_without_a_gateway_host(region_dir: Callable[[str], Path]) -> None:
+    text = edit("hosts:\n", EXTERNAL + "hosts:\n")
+    assert problems_of(region_dir, text) == [
+        "region.yml:11:5 networks.external: no network host names an interface on the external "
+        "network: give one (hosts[].interfaces: {external: <device>}) or leave the network out"
+    ]
+
+
+def test_external_interface_rules(region_dir: Callable[[str], Path]) -> None:
+    text = edit("hosts:\n", EXTERNAL + "    vip: 192.0.2.5\nhosts:\n")
+    text = text.replace(
+        "interfaces: {management: eth0, storage: eth1}",
+        "interfaces: {management: eth0, storage: eth1, external: eth1}",
+    )
+    text = text.replace(
+        "    roles: [compute, storage]\n",
+        "    roles: [compute, storage]\n    interfaces: {external: eth2}\n",
+    )
+    text = text.replace(
+        "addresses: {storage: 10.1.0.12}", "addresses: {storage: 10.1.0.12, external: 192.0.2.7}"
+    )
+    problems = problems_of(region_dir, text)
+    assert any("networks.external.vip: the external network has no VIP" in p for p in problems), (
+        problems
+    )
+    assert any(
+        "hosts[0].interfaces.external: eth1 carries the storage network too" in p for p in problems
+    ), problems
+    assert any("hosts[1].interfaces.external: node2 has no network role" in p for p in problems)
+    assert any("hosts[1].addresses.external: hosts have no address" in p for p in problems)
+
+
+def test_external_network_renders_for_neutron_and_ovn(region_dir: Callable[[str], Path]) -> None:
+    text = edit(
+        "hosts:\n",
+        EXTERNAL + "    allocation_pool: {start: 192.0.2.100, end: 192.0.2.199}\nhosts:\n",
+    )
+    text = text.replace(
+        "interfaces: {management: eth0, storage: eth1}",
+        "interfaces: {management: eth0, storage: eth1, external: eth2}",
+    )
+    region = load_region(RegionDir(region_dir(text)))
+    assert region.groups["ovn_gateway"] == ["node1"]
+    assert region.groups["ovn_controller"] == ["node1", "node2"]
+    assert region.groups["nova_compute"] == ["node1", "node2"]
+    assert region.neutron_external == {
+        "name": "external",
+        "physnet": "physnet1",
+        "bridge": "br-ex",
+        "network_type": "flat",
+        "segmentation_id": None,
+        "cidr": "192.0.2.0/24",
+        "gateway": "192.0.2.1",
+        "allocation_pool": {"start": "192.0.2.100", "end": "192.0.2.199"},
+        "mtu": 1500,
+    }
+    eth2 = [s for s in region.host_interfaces(region.host("node1")) if s["name"] == "eth2"]
+    assert eth2 and eth2[0]["method"] == "manual" and eth2[0]["address"] == ""
+    assert region.ovn_sb_connection == "tcp:10.0.0.11:6642"
 
 
 def test_service_placement_makes_the_groups(region_dir: Callable[[str], Path]) -> None:
