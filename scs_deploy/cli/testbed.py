@@ -1,7 +1,11 @@
-"""``scs-deploy testbed up|down|status``: local test hosts. Parse, call one function, print."""
+"""``scs-deploy testbed up|down|status|image``: local test hosts and their guest image.
+
+Parse, call one function, print.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -28,7 +32,10 @@ def up(
     hosts: Annotated[int, typer.Option(min=1, max=50, help="Number of hosts.")] = 1,
     disks: Annotated[int, typer.Option(min=0, max=24, help="Loop-device disks per host.")] = 2,
     disk_size: Annotated[str, typer.Option(help="Size of each sparse disk file.")] = "20G",
-    memory_max: Annotated[str, typer.Option(help="Memory cap per host (cgroup).")] = "6G",
+    memory_max: Annotated[
+        str,
+        typer.Option(help="Memory cap per host (cgroup); an all-in-one host runs a guest too."),
+    ] = "10G",
     directory: DirOption = Path("testbed"),
 ) -> None:
     """Start the hosts and write DIR/region.yml for them; cleans an earlier run's leftovers."""
@@ -70,6 +77,22 @@ def status(
         console.print_json(json.dumps(info.to_json()))
     else:
         _print_table(info)
+
+
+@app.command()
+def image(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also copy the image to this file.")
+    ] = None,
+) -> None:
+    """Build (once, then cached) the small Debian 13 test guest image; print its path last."""
+    from scs_deploy.testbed import image as guest_image
+
+    with reported():
+        path = guest_image.ensure(functools.partial(err_console.print, markup=False))
+        if out is not None:
+            path = guest_image.export(path, out)
+    console.print(str(path), markup=False)
 
 
 def _print_table(info: TestbedInfo) -> None:

@@ -43,7 +43,7 @@ def up(
     hosts: int = 1,
     disks: int = 2,
     disk_size: str = "20G",
-    memory_max: str = "6G",
+    memory_max: str = "10G",
     console: Console | None = None,
     *,
     registry_file: RegistryFile | None = None,
