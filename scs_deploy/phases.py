@@ -188,7 +188,17 @@ PHASES: tuple[Phase, ...] = (
     Phase(
         name="post-deploy",
         description="flavors, images, networks and roles through the APIs",
-        plays=(_gate("post-deploy", "control"),),
+        plays=(
+            Play(
+                name="Post-deploy prechecks",
+                hosts="control",
+                roles=("os_external_network",),
+                action="precheck",
+                any_errors_fatal=True,
+            ),
+            Play("External network", "control", ("os_external_network",), facts=()),
+            _gate("post-deploy", "control"),
+        ),
     ),
     Phase(
         name="kaas",

@@ -139,6 +139,29 @@ def rotate(
     console.print(f"rotated {name}; next: 'scs-deploy deploy {directory} --phase openstack'")
 
 
+def smoke(
+    directory: RegionPath,
+    image: Annotated[
+        Path | None,
+        typer.Option(help="Guest image (raw); default: the one `scs-deploy testbed image` builds."),
+    ] = None,
+    keep: Annotated[
+        bool, typer.Option(help="Leave the server and what it needs in place.")
+    ] = False,
+) -> None:
+    """Boot a guest as the member user, reach it over a floating IP and SSH, attach a volume."""
+    from scs_deploy.cli.common import err_console
+    from scs_deploy.smoke import describe, smoke_region
+
+    def say(line: str) -> None:
+        err_console.print(line, markup=False, highlight=False)
+
+    with reported():
+        result = smoke_region(directory, image, say, keep=keep)
+    for line in describe(result):
+        console.print(line, markup=False, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
-    for command in (init, validate, plan, deploy, status, rotate):
+    for command in (init, validate, plan, deploy, status, rotate, smoke):
         app.command()(command)

@@ -60,3 +60,12 @@ def shared_testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Testbed
         yield info
     finally:
         testbed_api.down(directory)
+
+
+@pytest.fixture(scope="session")
+def openstack_cloud(shared_testbed: TestbedInfo) -> TestbedInfo:
+    """The shared testbed with the cloud deployed: the openstack and post-deploy phases."""
+    from tests.e2e.helpers import deploy
+
+    deploy(shared_testbed.directory, "openstack", "post-deploy")
+    return shared_testbed

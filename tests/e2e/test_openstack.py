@@ -17,7 +17,7 @@ from tests.e2e.helpers import changed_tasks, deploy, run_events, ssh
 
 pytestmark = pytest.mark.e2e
 
-CATALOG_TYPES = {"identity", "image", "placement", "block-storage"}
+CATALOG_TYPES = {"identity", "image", "placement", "block-storage", "compute", "network"}
 OPENSTACK_UNITS = (
     "mariadb",
     "rabbitmq-server",
@@ -34,10 +34,8 @@ OPENSTACK_UNITS = (
 
 
 @pytest.fixture(scope="module")
-def cloud(shared_testbed: TestbedInfo) -> TestbedInfo:
-    """The shared testbed with the openstack phase deployed."""
-    deploy(shared_testbed.directory, "openstack")
-    return shared_testbed
+def cloud(openstack_cloud: TestbedInfo) -> TestbedInfo:
+    return openstack_cloud
 
 
 def connect(testbed: TestbedInfo, which: str) -> Any:
