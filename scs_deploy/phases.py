@@ -182,7 +182,9 @@ PHASES: tuple[Phase, ...] = (
             Play("Nova compute", "nova_compute", ("os_nova_compute",), facts=()),
             Play("Neutron metadata agents", "neutron_metadata_agent", ("os_neutron",), facts=()),
             Play("Nova host discovery", "nova", ("os_nova",), action="discover", facts=()),
-            Play("OpenStack health gate", "control", ("os_gate",), facts=(), any_errors_fatal=True),
+            Play(
+                "OpenStack health gate", OPENSTACK_HOSTS, ("os_gate",), facts=(), any_errors_fatal=True
+            ),
         ),
     ),
     Phase(
