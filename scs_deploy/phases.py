@@ -183,7 +183,11 @@ PHASES: tuple[Phase, ...] = (
             Play("Neutron metadata agents", "neutron_metadata_agent", ("os_neutron",), facts=()),
             Play("Nova host discovery", "nova", ("os_nova",), action="discover", facts=()),
             Play(
-                "OpenStack health gate", OPENSTACK_HOSTS, ("os_gate",), facts=(), any_errors_fatal=True
+                "OpenStack health gate",
+                OPENSTACK_HOSTS,
+                ("os_gate",),
+                facts=(),
+                any_errors_fatal=True,
             ),
         ),
     ),
