@@ -8,8 +8,10 @@ get /sys/fs/cgroup/memory/scs-testbed/<host>/memory.limit_in_bytes.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,10 +85,32 @@ def read_int(path: Path, name: str) -> int | None:
     return None if value == "max" else int(value)
 
 
+def kill_all(path: Path) -> int:
+    """SIGKILL every process left in the cgroup and its children; returns how many.
+
+    A container's init lives in a PID namespace of its own: killing systemd-nspawn
+    does not end it, and a host whose services take long to stop (nova-compute
+    waits up to 180 s) may still run when nspawn is gone.
+    """
+    killed = 0
+    for group in [path, *(p for p in path.rglob("*") if p.is_dir())]:
+        try:
+            pids = (group / "cgroup.procs").read_text().split()
+        except OSError:
+            continue
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
+                killed += 1
+    return killed
+
+
 def remove(path: Path, timeout: float = 10.0) -> bool:
-    """rmdir the cgroup (children first); waits while the last processes exit."""
+    """Kill what is left in the cgroup, then rmdir it (children first); waits while the
+    last processes exit."""
     if not path.is_dir():
         return False
+    kill_all(path)
     deadline = time.monotonic() + timeout
     for child in sorted((p for p in path.rglob("*") if p.is_dir()), reverse=True):
         _rmdir(child, deadline)

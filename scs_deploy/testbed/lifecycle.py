@@ -350,6 +350,12 @@ def _remove_testbed(registry: Registry, directory: Path, say: Say) -> None:
     if pids:
         say(f"stopping {_count(len(pids), 'host')} in {directory}…")
         hosts.stop(sorted(pids))
+    # What outlived its nspawn (a container's init is not nspawn's to take along)
+    # must be gone before its root is unmounted.
+    for host in recorded:
+        if host.cgroup and cgroup.kill_all(Path(host.cgroup)):
+            say(f"killed what was left of {host.name}")
+            time.sleep(1)
     for target in hosts.overlays_under(hosts.current_mounts(), directory / "hosts"):
         hosts.unmount(target)
         say(f"unmounted {target}")
