@@ -356,6 +356,9 @@ def _remove_testbed(registry: Registry, directory: Path, say: Say) -> None:
         if host.cgroup and cgroup.kill_all(Path(host.cgroup)):
             say(f"killed what was left of {host.name}")
             time.sleep(1)
+    for host in recorded:
+        for item in network.remove_host_links(host.name):
+            say(f"removed {item}")
     for target in hosts.overlays_under(hosts.current_mounts(), directory / "hosts"):
         hosts.unmount(target)
         say(f"unmounted {target}")

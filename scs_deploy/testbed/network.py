@@ -16,6 +16,7 @@ from scs_deploy.testbed.plan import (
     GATEWAY,
     RULE_COMMENT,
     SUBNET,
+    external_veth,
 )
 
 IP_FORWARD = Path("/proc/sys/net/ipv4/ip_forward")
@@ -109,3 +110,23 @@ def remove() -> list[str]:
 def attach_external(veth: str) -> None:
     """Put a host's external veth (made by systemd-nspawn) on the external bridge."""
     run(["ip", "link", "set", veth, "master", EXTERNAL_BRIDGE, "up"])
+
+
+def host_links(name: str) -> tuple[str, str]:
+    """The machine's ends of a host's veths: nspawn's ``vb-<name>`` and the external one."""
+    return (f"vb-{name}"[:15], external_veth(name))
+
+
+def remove_host_links(name: str) -> list[str]:
+    """Delete a host's veths that outlived it (a network namespace the kernel has not
+    freed yet keeps them, and the next start fails with "File exists")."""
+    existing = {
+        str(link.get("ifname"))
+        for link in json.loads(output(["ip", "-j", "link", "show"]) or "[]")
+    }
+    removed = []
+    for link in host_links(name):
+        if link in existing:
+            run(["ip", "link", "del", link])
+            removed.append(f"link {link}")
+    return removed
