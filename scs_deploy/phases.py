@@ -200,6 +200,8 @@ PHASES: tuple[Phase, ...] = (
                 hosts="control",
                 roles=("os_external_network",),
                 action="precheck",
+                # Facts are gathered once per run ("smart"): the gate needs the network.
+                facts=FACTS_GATE,
                 any_errors_fatal=True,
             ),
             Play("External network", "control", ("os_external_network",), facts=()),
