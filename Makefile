@@ -20,13 +20,14 @@ $(BIN)/.installed: pyproject.toml
 deps: $(BIN)/.installed system-deps
 
 # The testbed's tools, from the distribution (root only; tests skip without root);
-# qemu and genisoimage boot the test guest image in tests/e2e/test_guest_image.py.
+# qemu and genisoimage boot the test guest image in tests/e2e/test_guest_image.py;
+# ping reaches guests over their floating IPs (scs-deploy smoke).
 system-deps:
 	@if [ "$$(id -u)" = 0 ]; then \
 	  missing=""; \
 	  for pair in systemd-nspawn:systemd-container debootstrap:debootstrap iptables:iptables \
 	              ssh:openssh-client ssh-keygen:openssh-client losetup:mount \
-	              qemu-system-x86_64:qemu-system-x86 genisoimage:genisoimage; do \
+	              qemu-system-x86_64:qemu-system-x86 genisoimage:genisoimage ping:iputils-ping; do \
 	    command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; \
 	  done; \
 	  if [ -n "$$missing" ]; then \

@@ -11,6 +11,7 @@ first. Timings of every step go into the result.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import subprocess
 import tempfile
 import time
@@ -147,6 +148,9 @@ def run(
     admin: Any, member: Any, settings: SmokeSettings, say: Say, *, keep: bool = False
 ) -> SmokeResult:
     """The whole smoke test; ``admin`` and ``member`` are openstacksdk connections."""
+    for tool in ("ping", "ssh", "ssh-keygen"):
+        if shutil.which(tool) is None:
+            raise SmokeError(f"{tool} is not installed here (Debian: iputils-ping, openssh-client)")
     result = SmokeResult(server_name=f"{settings.prefix}-server")
     made = _Resources()
     try:
