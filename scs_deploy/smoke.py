@@ -352,7 +352,13 @@ def _second_disk(key: Path, address: str) -> list[str]:
 
 def _delete_server(compute: Any, server: Any) -> None:
     compute.delete_server(server, ignore_missing=True)
-    compute.wait_for_delete(server, wait=300)
+    # Nova answers a GET with status DELETED (which ends wait_for_delete) while the
+    # project's server list still shows it: gone means gone from the list.
+    _wait(
+        f"server {server.id} to go",
+        lambda: all(listed.id != server.id for listed in compute.servers()),
+        300,
+    )
 
 
 def _detach(compute: Any, storage: Any, server: Any, attachment: Any, volume: Any) -> None:

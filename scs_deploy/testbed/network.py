@@ -121,8 +121,7 @@ def remove_host_links(name: str) -> list[str]:
     """Delete a host's veths that outlived it (a network namespace the kernel has not
     freed yet keeps them, and the next start fails with "File exists")."""
     existing = {
-        str(link.get("ifname"))
-        for link in json.loads(output(["ip", "-j", "link", "show"]) or "[]")
+        str(link.get("ifname")) for link in json.loads(output(["ip", "-j", "link", "show"]) or "[]")
     }
     removed = []
     for link in host_links(name):
