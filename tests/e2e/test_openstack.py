@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from scs_deploy import smoke
 from scs_deploy.testbed import TestbedInfo
 from tests.e2e.helpers import changed_tasks, deploy, run_events, ssh
 
@@ -39,12 +40,7 @@ def cloud(openstack_cloud: TestbedInfo) -> TestbedInfo:
 
 
 def connect(testbed: TestbedInfo, which: str) -> Any:
-    import openstack
-    from openstack.config import OpenStackConfig
-
-    config = OpenStackConfig(config_files=[str(testbed.directory / "clouds.yaml")])
-    region = config.get_one(cloud=f"testbed-{which}")
-    return openstack.connection.Connection(config=region)
+    return smoke.connect(testbed.directory / "clouds.yaml", f"testbed-{which}")
 
 
 @pytest.fixture(scope="module")
