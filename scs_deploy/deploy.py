@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -12,11 +13,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from scs_deploy import converge
 from scs_deploy.clouds import write_clouds
 from scs_deploy.errors import DeployInterrupted, PhaseFailed, RegionLocked, UsageError
 from scs_deploy.lock import region_lock
 from scs_deploy.phases import PHASE_NAMES, Phase, hosts_matching, select_phases
 from scs_deploy.regiondir import RegionDir
+from scs_deploy.render import CACHE_DIR
 from scs_deploy.runner import Event, RunRequest, RunResult, playbook_processes, run_playbook
 from scs_deploy.state import HostCounts, PhaseRecord, Result, load_state, save_state
 
@@ -38,6 +41,7 @@ class DeployOptions:
     start: str | None = None
     limit: str | None = None
     check: bool = False
+    full: bool = False
 
 
 def _now() -> datetime:
@@ -75,6 +79,8 @@ def deploy_command(region_dir: RegionDir, options: DeployOptions) -> str:
         words += ["--limit", options.limit]
     if options.check:
         words.append("--check")
+    if options.full:
+        words.append("--full")
     return shlex.join(words)
 
 
@@ -138,6 +144,9 @@ def _deploy(
     ensure_tls_secrets(region_dir, region)
     result = render(region, region_dir)
     write_build(result, region_dir.build_dir)
+    inputs = converge.inputs_digest(result.hash, region_dir.secrets_file)
+    converged = converge.load_records(region_dir.converge_file)
+    host_groups = region.host_groups
     region_dir.known_hosts_file.parent.mkdir(mode=0o700, exist_ok=True)
     records: list[PhaseRecord] = []
     for phase in select_phases(list(options.phases), options.start):
@@ -170,6 +179,17 @@ def _deploy(
         state.record(running)
         save_state(region_dir.state_file, state)
         artifacts = region_dir.artifacts_dir / run_id
+        manifest = artifacts / "converge.json"
+        settings_file = region_dir.build_dir / CACHE_DIR / "converge" / f"{phase.name}.json"
+        settings_file.parent.mkdir(parents=True, exist_ok=True)
+        settings_file.write_text(
+            json.dumps(
+                converge.phase_settings(
+                    phase, host_groups, converged, inputs, manifest, full=options.full
+                )
+            ),
+            encoding="utf-8",
+        )
         try:
             outcome = runner(
                 RunRequest(
@@ -178,10 +198,11 @@ def _deploy(
                     ansible_cfg=region_dir.build_dir / "ansible.cfg",
                     artifact_dir=region_dir.artifacts_dir,
                     ident=run_id,
-                    extra_var_files=(region_dir.secrets_file,),
+                    extra_var_files=(region_dir.secrets_file, settings_file),
                     vault_password_file=region_dir.vault_pass_file,
                     limit=options.limit,
                     check=options.check,
+                    converge_manifest=manifest,
                 ),
                 observer.event,
             )
@@ -223,6 +244,13 @@ def _deploy(
         )
         state.record(record)
         save_state(region_dir.state_file, state)
+        if not options.check:
+            converged = (
+                converge.record_run(converged, phase, host_groups, manifest, inputs)
+                if outcome.succeeded
+                else converge.forget_phase(converged, phase)
+            )
+            converge.save_records(region_dir.converge_file, converged)
         if outcome.succeeded and phase.name == "openstack" and not options.check:
             write_clouds(region, region_dir)
         observer.phase_finished(record)

@@ -28,6 +28,11 @@ class Play:
     any_errors_fatal: bool = False
     serial: int | None = None
     become: bool = True
+    # A gate runs on every deploy; other plays are left out when their roles converged.
+    always: bool = False
+    # Roles whose pending run makes this play run; empty: the play's own roles (a
+    # precheck of a role no play deploys: every role the phase deploys).
+    when_pending: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,44 @@ class Phase:
     def playbook(self) -> str:
         return f"{self.name}.yml"
 
+    @property
+    def hosts(self) -> str:
+        """The pattern of every host a play of the phase runs on."""
+        groups = [g for play in self.plays for g in play.hosts.split(":")]
+        return "all" if "all" in groups else ":".join(dict.fromkeys(groups))
+
+    @property
+    def converging_roles(self) -> tuple[str, ...]:
+        """The roles whose runs are recorded and skipped when converged: those that deploy."""
+        return tuple(
+            dict.fromkeys(
+                role
+                for play in self.plays
+                if not play.always and play.action != "precheck"
+                for role in play.roles
+            )
+        )
+
+    def triggers(self, play: Play, role: str) -> tuple[str, ...] | None:
+        """The roles of which one pending makes ``role`` run in ``play``; None: it always runs."""
+        if play.always:
+            return None
+        if play.when_pending:
+            return play.when_pending
+        if role in self.converging_roles:
+            return (role,)
+        return self.converging_roles
+
+    def roles_on(self, host_groups: set[str]) -> list[str]:
+        """The converging roles of the phase that run on a host of these groups."""
+        found: list[str] = []
+        for play in self.plays:
+            if play.always or play.action == "precheck":
+                continue
+            if play.hosts == "all" or host_groups & set(play.hosts.split(":")):
+                found += [r for r in play.roles if r not in found]
+        return found
+
 
 def _gate(phase: str, hosts: str) -> Play:
     return Play(
@@ -49,6 +92,7 @@ def _gate(phase: str, hosts: str) -> Play:
         action="deploy",
         facts=FACTS_GATE,
         any_errors_fatal=True,
+        always=True,
     )
 
 
@@ -88,6 +132,7 @@ PHASES: tuple[Phase, ...] = (
                 roles=("gate_host",),
                 facts=(),
                 any_errors_fatal=True,
+                always=True,
             ),
         ),
     ),
@@ -127,7 +172,14 @@ PHASES: tuple[Phase, ...] = (
             Play("Ceph pools", "ceph_mon", ("ceph_pools",), facts=()),
             Play("Ceph client keys", "ceph_mon:control:compute", ("ceph_clients",), facts=()),
             Play("Ceph RADOS gateways", "ceph_rgw", ("ceph_rgw",), facts=()),
-            Play("Ceph health gate", "ceph_mon", ("ceph_health",), facts=(), any_errors_fatal=True),
+            Play(
+                "Ceph health gate",
+                "ceph_mon",
+                ("ceph_health",),
+                facts=(),
+                any_errors_fatal=True,
+                always=True,
+            ),
         ),
     ),
     Phase(
@@ -181,13 +233,22 @@ PHASES: tuple[Phase, ...] = (
             Play("Nova", "nova", ("os_nova",), facts=()),
             Play("Nova compute", "nova_compute", ("os_nova_compute",), facts=()),
             Play("Neutron metadata agents", "neutron_metadata_agent", ("os_neutron",), facts=()),
-            Play("Nova host discovery", "nova", ("os_nova",), action="discover", facts=()),
+            # New compute hosts are mapped to the cell as they come.
+            Play(
+                "Nova host discovery",
+                "nova",
+                ("os_nova",),
+                action="discover",
+                facts=(),
+                when_pending=("os_nova", "os_nova_compute"),
+            ),
             Play(
                 "OpenStack health gate",
                 OPENSTACK_HOSTS,
                 ("os_gate",),
                 facts=(),
                 any_errors_fatal=True,
+                always=True,
             ),
         ),
     ),

@@ -50,6 +50,11 @@ class RegionDir:
         return self.path / "state.json"
 
     @property
+    def converge_file(self) -> Path:
+        """What each role's last successful run left on each host (the converge fast path)."""
+        return self.path / "converge.json"
+
+    @property
     def build_dir(self) -> Path:
         return self.path / "build"
 

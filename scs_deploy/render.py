@@ -29,7 +29,7 @@ from scs_deploy.model.region import Host
 from scs_deploy.phases import PHASES
 from scs_deploy.regiondir import RegionDir
 from scs_deploy.releases import Release
-from scs_deploy.resources import data_dir
+from scs_deploy.resources import callback_plugins_dir, data_dir
 
 HEADER = "# Rendered by scs-deploy from region.yml. Do not edit: change region.yml.\n"
 CACHE_DIR = ".cache"
@@ -325,6 +325,7 @@ def render(region: Region, region_dir: RegionDir) -> Render:
             region_name=region.name,
             build_dir=build_dir,
             roles_path=data_dir("roles"),
+            callback_plugins=callback_plugins_dir(),
             forks=max(20, min(len(region.hosts), 100)),
             known_hosts=region_dir.known_hosts_file,
         ),

@@ -15,3 +15,8 @@ def data_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"scs-deploy is installed without its {name}/ directory")
+
+
+def callback_plugins_dir() -> Path:
+    """Ansible callback plugins of scs-deploy (scs_converge)."""
+    return data_dir("playbooks") / "plugins" / "callback"

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from scs_deploy.resources import callback_plugins_dir
+
 # ansible-runner event names -> what a person calls them
 _OUTCOMES = {
     "runner_on_ok": "ok",
@@ -35,6 +37,8 @@ class RunRequest:
     vault_password_file: Path | None = None
     limit: str | None = None
     check: bool = False
+    # Where the scs_converge callback writes what the roles that ran manage.
+    converge_manifest: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -127,15 +131,21 @@ def _environment(request: RunRequest) -> dict[str, str]:
     """ansible-runner's own defaults, corrected where they undo build/ansible.cfg."""
     # ansible-playbook from beside this interpreter, so an unactivated venv works.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    return {
+    environment = {
         "PATH": path,
         "ANSIBLE_CONFIG": str(request.ansible_cfg),
+        # ansible-runner adds its own callback directory to this variable, which
+        # otherwise hides the one ansible.cfg names.
+        "ANSIBLE_CALLBACK_PLUGINS": str(callback_plugins_dir()),
         "ANSIBLE_NOCOLOR": "1",
         # ansible-runner turns host key checking off and moves the fact cache
         # into each run's artifacts; we keep both as ansible.cfg says.
         "ANSIBLE_HOST_KEY_CHECKING": "True",
         "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(request.ansible_cfg.parent / ".cache" / "facts"),
     }
+    if request.converge_manifest is not None:
+        environment["SCS_CONVERGE_MANIFEST"] = str(request.converge_manifest)
+    return environment
 
 
 def run_playbook(request: RunRequest, on_event: Callable[[Event], None]) -> RunResult:

@@ -80,6 +80,10 @@ def deploy(
     ] = None,
     from_phase: Annotated[str | None, typer.Option("--from", help="Start at this phase.")] = None,
     check: Annotated[bool, typer.Option(help="Dry run: report what would change.")] = False,
+    full: Annotated[
+        bool,
+        typer.Option(help="Run every role, also those whose inputs and host state are unchanged."),
+    ] = False,
     verbose: Annotated[
         bool,
         typer.Option("--verbose", "-v", help="Show ansible's own output instead of progress."),
@@ -94,7 +98,9 @@ def deploy(
     from scs_deploy.deploy import deploy as run_deploy
     from scs_deploy.regiondir import RegionDir
 
-    options = DeployOptions(phases=tuple(phase or ()), start=from_phase, limit=limit, check=check)
+    options = DeployOptions(
+        phases=tuple(phase or ()), start=from_phase, limit=limit, check=check, full=full
+    )
     with reported():
         run_deploy(RegionDir.existing(directory), options, PhaseProgress(console, verbose=verbose))
 

@@ -342,6 +342,15 @@ class Region(StrictModel):
             return list(self.ceph.mons)
         return [h.name for h in self.hosts_with("control")]
 
+    @property
+    def host_groups(self) -> dict[str, set[str]]:
+        """Host name -> the inventory groups it is in."""
+        found: dict[str, set[str]] = {h.name: set() for h in self.hosts}
+        for group, members in self.groups.items():
+            for name in members:
+                found[name].add(group)
+        return found
+
     @cached_property
     def groups(self) -> dict[str, list[str]]:
         """Inventory groups: one per role, plus the service groups derived from them."""

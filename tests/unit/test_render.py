@@ -75,5 +75,14 @@ def test_rendered_yaml_is_what_ansible_reads(region_dir: Callable[[str], Path]) 
     group = yaml.safe_load(files["inventory/group_vars/all.yml"])
     assert group["scs_ceph_mons"] == [{"name": "node1", "address": "10.1.0.11"}]
     playbook = yaml.safe_load(files["bootstrap.yml"])
-    assert playbook[0]["any_errors_fatal"] is True
-    assert playbook[0]["vars"]["scs_action"] == "precheck"
+    # The converge check opens every phase, its record closes it.
+    assert playbook[0]["vars"]["scs_action"] == "check"
+    assert playbook[0]["roles"] == [{"role": "converge"}]
+    assert playbook[-1]["vars"]["scs_action"] == "record"
+    assert playbook[1]["any_errors_fatal"] is True
+    assert playbook[1]["vars"]["scs_action"] == "precheck"
+    gate = next(play for play in playbook if play["name"] == "bootstrap health gate")
+    assert "when" not in gate["tasks"][0]
+    packages = next(play for play in playbook if play["name"] == "Host configuration")
+    assert packages["tasks"][1]["ansible.builtin.include_role"] == {"name": "host_packages"}
+    assert "intersect([\"*\", \"host_packages\"])" in packages["tasks"][1]["when"]

@@ -1,0 +1,146 @@
+"""The converge fast path: what each role's last successful run left on each host.
+
+A phase's first play asks every host, in one module call, which roles need a run: a
+role never recorded there, recorded with other inputs (region, secrets, scs-deploy's
+roles or Ansible changed), or whose files, units, packages or accounts differ from what
+its last run left. Roles that need none are left out on every host; gates always run.
+The phase's last play observes what the roles that ran manage (the scs_converge
+callback names it); a successful phase records that here, a failed one forgets the
+phase, so the next run is a full one. ``deploy --full`` runs every role.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from scs_deploy.phases import Phase
+from scs_deploy.resources import data_dir
+
+CONVERGE_VERSION = 1
+
+
+class RoleRecord(BaseModel):
+    """A role's last successful run on a host: with which inputs, leaving what."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: str
+    observed: dict[str, str] = {}
+
+
+class ConvergeRecords(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = CONVERGE_VERSION
+    # phase -> host -> role -> record
+    phases: dict[str, dict[str, dict[str, RoleRecord]]] = {}
+
+
+@cache
+def code_digest() -> str:
+    """scs-deploy's roles and playbook templates, and the Ansible that runs them."""
+    digest = hashlib.sha256()
+    for name in ("roles", "playbooks"):
+        root = data_dir(name)
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes() + b"\0")
+    for package in ("ansible-core", "ansible"):
+        digest.update(f"{package}=={metadata.version(package)}\0".encode())
+    return digest.hexdigest()
+
+
+def inputs_digest(render_hash: str, secrets_file: Path) -> str:
+    """Everything a role's run depends on besides the host: the render, secrets and code."""
+    digest = hashlib.sha256()
+    digest.update(render_hash.encode() + b"\0" + code_digest().encode() + b"\0")
+    with contextlib.suppress(FileNotFoundError):
+        digest.update(secrets_file.read_bytes())
+    return digest.hexdigest()
+
+
+def load_records(path: Path) -> ConvergeRecords:
+    """The records; none when the file is missing, unreadable or of another version.
+
+    Losing them costs one full run, never a wrong skip.
+    """
+    try:
+        records = ConvergeRecords.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError, ValidationError):
+        return ConvergeRecords()
+    return records if records.version == CONVERGE_VERSION else ConvergeRecords()
+
+
+def save_records(path: Path, records: ConvergeRecords) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(records.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    temporary.replace(path)
+
+
+def phase_settings(
+    phase: Phase,
+    host_groups: dict[str, set[str]],
+    records: ConvergeRecords,
+    inputs: str,
+    manifest: Path,
+    full: bool = False,
+) -> dict[str, Any]:
+    """The extra vars ``scs_converge`` of one phase run: per host, what the check compares."""
+    kept = records.phases.get(phase.name, {})
+    hosts: dict[str, Any] = {}
+    for host, groups in sorted(host_groups.items()):
+        pending: list[str] = []
+        expected: dict[str, dict[str, str]] = {}
+        for role in phase.roles_on(groups):
+            record = kept.get(host, {}).get(role)
+            if full or record is None or record.inputs != inputs:
+                pending.append(role)
+            else:
+                expected[role] = record.observed
+        hosts[host] = {"pending": pending, "expected": expected}
+    return {"scs_converge": {"manifest": str(manifest), "hosts": hosts}}
+
+
+def record_run(
+    records: ConvergeRecords,
+    phase: Phase,
+    host_groups: dict[str, set[str]],
+    manifest: Path,
+    inputs: str,
+) -> ConvergeRecords:
+    """After a successful phase: the roles that ran, with what the last play observed."""
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return forget_phase(records, phase)
+    kept = {host: dict(roles) for host, roles in records.phases.get(phase.name, {}).items()}
+    for host, entry in (data.get("hosts") or {}).items():
+        if host not in host_groups:
+            continue
+        converging = set(phase.roles_on(host_groups[host]))
+        observed = entry.get("observed") or {}
+        for role in entry.get("ran") or []:
+            if role not in converging:
+                continue
+            if isinstance(observed.get(role), dict):
+                kept.setdefault(host, {})[role] = RoleRecord(inputs=inputs, observed=observed[role])
+            else:
+                kept.get(host, {}).pop(role, None)
+    phases = dict(records.phases)
+    phases[phase.name] = kept
+    return records.model_copy(update={"phases": phases})
+
+
+def forget_phase(records: ConvergeRecords, phase: Phase) -> ConvergeRecords:
+    """After a failed or interrupted phase: its next run runs every role."""
+    phases = {name: hosts for name, hosts in records.phases.items() if name != phase.name}
+    return records.model_copy(update={"phases": phases})
