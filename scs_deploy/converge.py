@@ -127,13 +127,17 @@ def record_run(
         if host not in host_groups:
             continue
         converging = set(phase.roles_on(host_groups[host]))
+        managed = entry.get("managed") or {}
         observed = entry.get("observed") or {}
         for role in entry.get("ran") or []:
             if role not in converging:
                 continue
-            if isinstance(observed.get(role), dict):
+            if not managed.get(role):
+                kept.setdefault(host, {})[role] = RoleRecord(inputs=inputs, observed={})
+            elif isinstance(observed.get(role), dict):
                 kept.setdefault(host, {})[role] = RoleRecord(inputs=inputs, observed=observed[role])
             else:
+                # It manages something the last play did not observe: no proof, no record.
                 kept.get(host, {}).pop(role, None)
     phases = dict(records.phases)
     phases[phase.name] = kept

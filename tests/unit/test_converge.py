@@ -443,9 +443,9 @@ def test_managed_keys_of_the_roles_that_ran() -> None:
             }
         }
     )
+    # host_hosts ran and manages nothing observable: nothing to ask the host.
     assert filters.scs_converge_managed(manifest, "n1") == {
         "host_chrony": ["path:/etc/chrony/chrony.conf"],
-        "host_hosts": [],
     }
     assert filters.scs_converge_managed(manifest, "n9") == {}
     assert filters.scs_converge_managed("", "n1") == {}
@@ -537,17 +537,22 @@ def test_record_run_stores_what_the_roles_that_ran_left(tmp_path: Path) -> None:
             "n1": {
                 # os_gate is a gate, host_ssh no role of the phase: neither is recorded.
                 "ran": ["os_keystone", "os_nova", "os_gate", "host_ssh"],
-                "managed": {},
+                "managed": {
+                    "os_keystone": ["path:/etc/keystone/keystone.conf"],
+                    "os_gate": ["unit:x"],
+                },
                 "observed": {
                     "os_keystone": {"path:/etc/keystone/keystone.conf": "file y 640 0 0"},
-                    "os_nova": {},
                     "os_gate": {"unit:x": "loaded active enabled"},
-                    "host_ssh": {},
                 },
             },
-            # It ran, but the last play observed nothing: its old record goes.
-            "n2": {"ran": ["os_nova_compute"], "managed": {}, "observed": {}},
-            "ghost": {"ran": ["os_nova"], "managed": {}, "observed": {"os_nova": {}}},
+            # It ran and manages something the last play did not observe: its record goes.
+            "n2": {
+                "ran": ["os_nova_compute"],
+                "managed": {"os_nova_compute": ["unit:nova-compute.service"]},
+                "observed": {},
+            },
+            "ghost": {"ran": ["os_nova"], "managed": {}, "observed": {}},
         },
     )
     updated = converge.record_run(records, OPENSTACK, HOST_GROUPS, manifest, "B")

@@ -31,10 +31,14 @@ def scs_converge_runs(pending: list[str], roles: list[str]) -> bool:
 
 
 def scs_converge_managed(manifest: str, host: str) -> dict[str, list[str]]:
-    """Role -> keys the scs_converge callback recorded on ``host`` in this run."""
+    """Role -> keys the scs_converge callback recorded on ``host`` in this run.
+
+    Roles that ran and manage nothing observable are left out: there is nothing to ask
+    the host (deploy records them with nothing observed).
+    """
     entry = (json.loads(manifest or "{}").get("hosts") or {}).get(host) or {}
     managed = entry.get("managed") or {}
-    return {role: managed.get(role, []) for role in entry.get("ran", [])}
+    return {role: managed[role] for role in entry.get("ran", []) if managed.get(role)}
 
 
 class FilterModule:
