@@ -239,6 +239,7 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
         "scs_openstack_keepalived": len(controls) > 1,
         "scs_openstack_keepalived_router_id": region.keepalived_router_id,
         "scs_openstack_endpoints": region.endpoints,
+        "scs_openstack_endpoint_probes": region.endpoint_probes,
         "scs_openstack_auth_url": region.endpoints.get("keystone", {}).get("internal_url", ""),
         "scs_haproxy_services": region.haproxy_services,
         "scs_mariadb_hosts": _named_addresses(region, "mariadb"),

@@ -478,6 +478,15 @@ class Region(StrictModel):
         }
 
     @cached_property
+    def endpoint_probes(self) -> dict[str, str]:
+        """"<service> <interface>" -> the catalog URL a GET probes: up to a %(...)s template."""
+        return {
+            f"{name} {interface}": re.sub(r"/?%\(.*$", "", entry[f"{interface}_url"])
+            for name, entry in self.endpoints.items()
+            for interface in ("public", "internal")
+        }
+
+    @cached_property
     def haproxy_services(self) -> list[dict[str, Any]]:
         """One HAProxy frontend and backend per API, plus the database."""
         binds = sorted({str(a) for a in (self.vip, self.public_vip) if a is not None})
