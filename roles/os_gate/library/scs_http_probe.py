@@ -55,6 +55,7 @@ status:
   returned: always
 """
 
+import http.client
 import ssl
 import time
 import urllib.error
@@ -77,6 +78,9 @@ def _get(opener, url, timeout):
         return exc.code, ""
     except (urllib.error.URLError, OSError) as exc:
         return 0, str(getattr(exc, "reason", exc))
+    except http.client.HTTPException as exc:
+        # Something answered, but not HTTP (a TLS-only port asked over http://).
+        return 0, "%s: %s" % (type(exc).__name__, exc)
 
 
 def main():

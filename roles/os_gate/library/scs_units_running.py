@@ -64,8 +64,14 @@ def main():
     )
     if rc != 0:
         module.fail_json(msg="systemctl show failed: " + (err or out).strip())
+    blocks = out.strip().split("\n\n")
+    if len(blocks) != len(names):
+        module.fail_json(
+            msg="systemctl show answered for %d of %d units: %s"
+            % (len(blocks), len(names), ", ".join(names))
+        )
     states = {}
-    for name, block in zip(names, out.strip().split("\n\n")):
+    for name, block in zip(names, blocks):
         fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
         states[name] = {
             "load": fields.get("LoadState", ""),
