@@ -4,12 +4,11 @@ that share the result, the records scs-deploy keeps and the plays' triggers."""
 from __future__ import annotations
 
 import grp
-import importlib.util
 import json
 import os
 import pwd
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,25 +16,15 @@ import pytest
 from scs_deploy import converge
 from scs_deploy.converge import CONVERGE_VERSION, ConvergeRecords, RoleRecord
 from scs_deploy.phases import get_phase
+from tests.unit.modules import ROOT, load_file, load_role_module
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-callback = load(
-    "scs_converge_callback", ROOT / "playbooks" / "plugins" / "callback" / "scs_converge.py"
+callback = load_file(
+    ROOT / "playbooks" / "plugins" / "callback" / "scs_converge.py", "scs_converge_callback"
 )
-filters = load(
-    "scs_converge_filters", ROOT / "roles" / "converge" / "filter_plugins" / "scs_converge.py"
+filters = load_file(
+    ROOT / "roles" / "converge" / "filter_plugins" / "scs_converge.py", "scs_converge_filters"
 )
-library = load("scs_converge_module", ROOT / "roles" / "converge" / "library" / "scs_converge.py")
+library = load_role_module("converge", "scs_converge")
 
 BOOTSTRAP = get_phase("bootstrap")
 CEPH = get_phase("ceph")

@@ -85,4 +85,4 @@ def test_rendered_yaml_is_what_ansible_reads(region_dir: Callable[[str], Path]) 
     assert "when" not in gate["tasks"][0]
     packages = next(play for play in playbook if play["name"] == "Host configuration")
     assert packages["tasks"][1]["ansible.builtin.include_role"] == {"name": "host_packages"}
-    assert "intersect([\"*\", \"host_packages\"])" in packages["tasks"][1]["when"]
+    assert 'intersect(["*", "host_packages"])' in packages["tasks"][1]["when"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -19,16 +18,11 @@ from scs_deploy.model.openstack import SERVICES
 from scs_deploy.regiondir import RegionDir
 from scs_deploy.validate import load_region
 from tests.conftest import BASE_REGION
-
-LIBRARY = Path(__file__).resolve().parents[2] / "roles" / "os_gate" / "library"
+from tests.unit.modules import load_role_module
 
 
 def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, LIBRARY / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_role_module("os_gate", name)
 
 
 units_running = load("scs_units_running")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import socket
 import struct
 import threading
@@ -13,15 +12,11 @@ from typing import Any
 
 import pytest
 
-LIBRARY = Path(__file__).resolve().parents[2] / "roles" / "host_precheck" / "library"
+from tests.unit.modules import load_role_module
 
 
 def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, LIBRARY / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_role_module("host_precheck", name)
 
 
 disk_probe = load("scs_disk_probe")
