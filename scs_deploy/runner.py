@@ -138,14 +138,17 @@ def _environment(request: RunRequest) -> dict[str, str]:
         # otherwise hides the one ansible.cfg names.
         "ANSIBLE_CALLBACK_PLUGINS": str(callback_plugins_dir()),
         "ANSIBLE_NOCOLOR": "1",
-        # ansible-runner turns host key checking off and moves the fact cache
-        # into each run's artifacts; we keep both as ansible.cfg says.
+        # ansible-runner turns host key checking off; we keep it as ansible.cfg says.
         "ANSIBLE_HOST_KEY_CHECKING": "True",
-        "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(request.ansible_cfg.parent / ".cache" / "facts"),
     }
     if request.converge_manifest is not None:
         environment["SCS_CONVERGE_MANIFEST"] = str(request.converge_manifest)
     return environment
+
+
+def fact_cache_dir(build_dir: Path) -> Path:
+    """Where facts gathered by one run serve the next ones (fact_caching_timeout)."""
+    return build_dir / ".cache" / "facts"
 
 
 def run_playbook(request: RunRequest, on_event: Callable[[Event], None]) -> RunResult:
@@ -208,8 +211,14 @@ def run_playbook(request: RunRequest, on_event: Callable[[Event], None]) -> RunR
             # Without one, ansible-runner installs SIGINT/SIGTERM handlers of its
             # own and never puts the previous ones back.
             cancel_callback=stop.cancel,
-            # How often ansible-runner asks cancel_callback (default 5 s).
-            settings={"pexpect_timeout": 1},
+            settings={
+                # How often ansible-runner asks cancel_callback (default 5 s).
+                "pexpect_timeout": 1,
+                # ansible-runner sets the fact cache's directory itself (its default:
+                # each run's artifacts, so no run would reuse another's facts); this
+                # keeps it where ansible.cfg says, so a converged re-run gathers none.
+                "fact_cache": str(fact_cache_dir(request.ansible_cfg.parent)),
+            },
             suppress_env_files=True,
         )
         stop.finish(request.playbook)

@@ -479,7 +479,7 @@ class Region(StrictModel):
 
     @cached_property
     def endpoint_probes(self) -> dict[str, str]:
-        """"<service> <interface>" -> the catalog URL a GET probes: up to a %(...)s template."""
+        """Service and interface ("keystone public") to the URL a GET probes: up to a %(...)s."""
         return {
             f"{name} {interface}": re.sub(r"/?%\(.*$", "", entry[f"{interface}_url"])
             for name, entry in self.endpoints.items()
