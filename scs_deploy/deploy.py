@@ -20,14 +20,7 @@ from scs_deploy.lock import region_lock
 from scs_deploy.phases import PHASE_NAMES, Phase, hosts_matching, select_phases
 from scs_deploy.regiondir import RegionDir
 from scs_deploy.render import CACHE_DIR
-from scs_deploy.runner import (
-    Event,
-    RunRequest,
-    RunResult,
-    fact_cache_dir,
-    playbook_processes,
-    run_playbook,
-)
+from scs_deploy.runner import Event, RunRequest, RunResult, playbook_processes, run_playbook
 from scs_deploy.state import HostCounts, PhaseRecord, Result, load_state, save_state
 
 Runner = Callable[[RunRequest, Callable[[Event], None]], RunResult]
@@ -151,9 +144,6 @@ def _deploy(
     ensure_tls_secrets(region_dir, region)
     result = render(region, region_dir)
     write_build(result, region_dir.build_dir)
-    if options.full and not options.check:
-        # Everything again, the hosts' facts too.
-        shutil.rmtree(fact_cache_dir(region_dir.build_dir), ignore_errors=True)
     inputs = converge.inputs_digest(result.hash, region_dir.secrets_file)
     converged = converge.load_records(region_dir.converge_file)
     host_groups = region.host_groups

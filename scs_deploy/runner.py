@@ -146,11 +146,6 @@ def _environment(request: RunRequest) -> dict[str, str]:
     return environment
 
 
-def fact_cache_dir(build_dir: Path) -> Path:
-    """Where facts gathered by one run serve the next ones (fact_caching_timeout)."""
-    return build_dir / ".cache" / "facts"
-
-
 def run_playbook(request: RunRequest, on_event: Callable[[Event], None]) -> RunResult:
     """Run one playbook; stream events to ``on_event``; keep artifacts under artifact_dir.
 
@@ -211,14 +206,10 @@ def run_playbook(request: RunRequest, on_event: Callable[[Event], None]) -> RunR
             # Without one, ansible-runner installs SIGINT/SIGTERM handlers of its
             # own and never puts the previous ones back.
             cancel_callback=stop.cancel,
-            settings={
-                # How often ansible-runner asks cancel_callback (default 5 s).
-                "pexpect_timeout": 1,
-                # ansible-runner sets the fact cache's directory itself (its default:
-                # each run's artifacts, so no run would reuse another's facts); this
-                # keeps it where ansible.cfg says, so a converged re-run gathers none.
-                "fact_cache": str(fact_cache_dir(request.ansible_cfg.parent)),
-            },
+            # ansible-runner keeps the fact cache in each run's artifacts: every phase
+            # gathers afresh, after the one before may have changed the hosts (host_network).
+            # How often ansible-runner asks cancel_callback (default 5 s).
+            settings={"pexpect_timeout": 1},
             suppress_env_files=True,
         )
         stop.finish(request.playbook)
