@@ -55,9 +55,10 @@ def roles_run(directory: Path, run_id: str) -> set[str]:
 
 def test_drift_is_repaired_where_it_is_and_nowhere_else(openstack_cloud: TestbedInfo) -> None:
     directory = openstack_cloud.directory
+    # Records at the region as it is now (earlier tests changed region.yml): the deployed
+    # region needs no change, whatever roles ran.
     deploy(directory)
-    before = latest_runs(directory)
-    assert all(roles_run(directory, run) == set() for run in before.values()), before
+    assert set(phase_changes(directory).values()) == {0}
 
     # tcpdump: a package nothing else needs (lsof would take mariadb-server with it).
     ssh(openstack_cloud, "tb1", f"echo '{MARK}' >> {KEYSTONE_CONF}")
