@@ -161,3 +161,72 @@ def test_verbose_prints_what_ansible_prints(
     assert "TASK [Check] ***\nok: [deployhost]\nPLAY RECAP ***\n" in result.output
     assert "kaas | gate_host: Check" not in result.output
     assert "phase kaas ok" in result.output
+
+
+def test_converge_records_follow_the_phase_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A successful phase records what its roles left; the next run expects it; --full runs
+    every role again; a failed phase is forgotten; --check writes none."""
+    directory = offline_region(tmp_path)
+    settings_seen: list[dict[str, object]] = []
+    outcome = {"status": "successful", "rc": 0}
+
+    def run(request: RunRequest, on_event: Callable[[Event], None]) -> RunResult:
+        settings = json.loads(request.extra_var_files[-1].read_text())["scs_converge"]
+        settings_seen.append(settings)
+        assert settings["manifest"] == str(request.converge_manifest)
+        assert request.converge_manifest is not None
+        request.converge_manifest.parent.mkdir(parents=True, exist_ok=True)
+        request.converge_manifest.write_text(
+            json.dumps(
+                {
+                    "hosts": {
+                        host: {
+                            "ran": ["os_external_network", "gate_host"],
+                            "managed": {"os_external_network": ["path:/etc/x"]},
+                            "observed": {"os_external_network": {"path:/etc/x": "absent"}},
+                        }
+                        for host in settings["hosts"]
+                    }
+                }
+            )
+        )
+        return RunResult(
+            status=str(outcome["status"]),
+            rc=int(outcome["rc"]),
+            artifacts=request.artifact_dir / request.ident,
+        )
+
+    use(monkeypatch, run)
+
+    def deploy(*flags: str) -> dict[str, object]:
+        result = runner.invoke(app, ["deploy", str(directory), "--phase", "post-deploy", *flags])
+        assert "Traceback" not in result.output
+        records = json.loads((directory / "converge.json").read_text())["phases"]
+        assert isinstance(records, dict)
+        return records
+
+    records = deploy()
+    (host,) = records["post-deploy"]  # type: ignore[call-overload]
+    role = records["post-deploy"][host]["os_external_network"]  # type: ignore[index]
+    assert role["observed"] == {"path:/etc/x": "absent"}
+    assert settings_seen[-1]["hosts"] == {  # nothing recorded yet: every role pending
+        host: {"pending": ["os_external_network"], "expected": {}}
+    }
+    deploy()
+    assert settings_seen[-1]["hosts"] == {
+        host: {"pending": [], "expected": {"os_external_network": {"path:/etc/x": "absent"}}}
+    }
+    deploy("--full")
+    assert settings_seen[-1]["hosts"][host]["pending"] == ["os_external_network"]  # type: ignore[index]
+    # Inputs are what is rendered: a comment in region.yml is none.
+    region = directory / "region.yml"
+    region.write_text(region.read_text() + "\n# a comment changes nothing rendered\n")
+    deploy()
+    assert settings_seen[-1]["hosts"][host]["pending"] == []  # type: ignore[index]
+    outcome.update(status="failed", rc=2)
+    assert "post-deploy" not in deploy()
+    outcome.update(status="successful", rc=0)
+    assert "post-deploy" not in deploy("--check")
+    assert settings_seen[-1]["hosts"][host]["pending"] == ["os_external_network"]  # type: ignore[index]
