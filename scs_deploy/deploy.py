@@ -92,11 +92,6 @@ def resume_options(options: DeployOptions, phase: str) -> DeployOptions:
     return replace(options, start=phase)
 
 
-def play_groups(phase: Phase) -> list[str]:
-    """The groups a phase's plays name, in order, each once."""
-    return list(dict.fromkeys(g for play in phase.plays for g in play.hosts.split(":")))
-
-
 def deploy(
     region_dir: RegionDir,
     options: DeployOptions,
@@ -154,7 +149,7 @@ def _deploy(
         if not hosts:
             # Not run and not recorded: state.json keeps what ran. Recording "ok"
             # would claim a phase deployed that put nothing anywhere.
-            groups = play_groups(phase)
+            groups = phase.groups
             observer.phase_skipped(
                 phase,
                 f"phase {phase.name}: nothing to deploy "

@@ -46,10 +46,14 @@ class Phase:
         return f"{self.name}.yml"
 
     @property
+    def groups(self) -> list[str]:
+        """The groups the phase's plays name, in order, each once."""
+        return list(dict.fromkeys(g for play in self.plays for g in play.hosts.split(":")))
+
+    @property
     def hosts(self) -> str:
         """The pattern of every host a play of the phase runs on."""
-        groups = [g for play in self.plays for g in play.hosts.split(":")]
-        return "all" if "all" in groups else ":".join(dict.fromkeys(groups))
+        return "all" if "all" in self.groups else ":".join(self.groups)
 
     @property
     def converging_roles(self) -> tuple[str, ...]:
