@@ -34,7 +34,7 @@ FERNET_ACTIVE_KEYS = 3
 def generate(kind: str) -> str:
     """A fresh value of one secret kind (see the release manifests' ``secrets``)."""
     if kind == "password":
-        return random_source.token_urlsafe(24)
+        return password()
     if kind == "uuid":
         return str(uuid.UUID(bytes=random_source.token_bytes(16), version=4))
     if kind == "fernet_key":
@@ -46,6 +46,15 @@ def generate(kind: str) -> str:
     if kind == "ssh_key":
         return ssh_private_key()
     raise ValueError(f"unknown secret kind {kind!r}")
+
+
+def password() -> str:
+    """32 URL-safe characters that begin with a letter or digit: command-line tools
+    (rabbitmqctl add_user, authenticate_user) read a leading '-' as an option."""
+    while True:
+        value = random_source.token_urlsafe(24)
+        if value[0].isalnum():
+            return value
 
 
 def secret_values(values: dict[str, str]) -> dict[str, str]:
@@ -222,4 +231,16 @@ def ensure_secrets(region: RegionDir | Path, release_id: str) -> list[str]:
         merged = dict(current)
         merged.update({name: generate(kind) for name, kind in missing.items()})
         write_secrets(region_dir, merged)
+    # Passwords made before password() began with a letter or digit.
+    optionlike = sorted(
+        name
+        for name, kind in wanted.items()
+        if kind == "password" and "rabbitmq" in name and current.get(name, "").startswith("-")
+    )
+    if optionlike:
+        raise SecretsError(
+            f"{region_dir.secrets_file}: {', '.join(optionlike)} start with '-', which "
+            "rabbitmqctl reads as an option: delete them from the file (`ansible-vault edit`) and "
+            "run `scs-deploy init --merge` for new ones, then deploy the openstack phase"
+        )
     return sorted(missing)

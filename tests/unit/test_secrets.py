@@ -70,3 +70,35 @@ def test_ceph_key_is_what_ceph_authtool_prints() -> None:
     raw = base64.b64decode(ceph_key())
     kind, _, _, length = struct.unpack("<hiih", raw[:12])
     assert (kind, length, len(raw)) == (1, 16, 28)
+
+
+def test_passwords_never_begin_like_an_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rabbitmqctl reads a password that begins with '-' as options: one is drawn again."""
+    from scs_deploy import secrets
+
+    draws = iter(["-leadingdash" + "x" * 20, "_leadingunderscore" + "x" * 14, "Fine" + "x" * 28])
+    monkeypatch.setattr(secrets.random_source, "token_urlsafe", lambda _n: next(draws))
+    assert secrets.password() == "Fine" + "x" * 28
+    monkeypatch.undo()
+    assert all(generate("password")[0].isalnum() for _ in range(300))
+
+
+def test_an_older_rabbitmq_password_with_a_leading_dash_is_a_clear_error(tmp_path: Path) -> None:
+    """Regions made before the fix: the error names the secret and the way out, before any run."""
+    from scs_deploy.secrets import write_secrets
+
+    ensure_secrets(tmp_path, "2026.1")
+    region_dir = RegionDir(tmp_path)
+    values = read_secrets(region_dir)
+    values["scs_secret_cinder_rabbitmq_password"] = "-" + "a" * 31
+    write_secrets(region_dir, values)
+    with pytest.raises(SecretsError) as raised:
+        ensure_secrets(tmp_path, "2026.1")
+    message = str(raised.value)
+    assert "scs_secret_cinder_rabbitmq_password" in message
+    assert "init --merge" in message
+    assert "a" * 31 not in message
+    del values["scs_secret_cinder_rabbitmq_password"]
+    write_secrets(region_dir, values)
+    assert ensure_secrets(tmp_path, "2026.1") == ["scs_secret_cinder_rabbitmq_password"]
+    assert read_secrets(region_dir)["scs_secret_cinder_rabbitmq_password"][0].isalnum()
