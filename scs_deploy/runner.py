@@ -98,6 +98,9 @@ def _failure_message(result: dict[str, Any]) -> str:
     for module_result in (result.get("failed_modules") or {}).values():
         if isinstance(module_result, dict):
             parts.append(_failure_message(module_result))
+    if not parts and result.get("censored"):
+        # no_log: what the task said may hold a secret, so ansible kept none of it.
+        return "task failed; ansible hid what it said (no_log: the task handles secrets)"
     return "\n".join(parts) or "task failed (no message)"
 
 

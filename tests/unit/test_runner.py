@@ -36,3 +36,16 @@ def test_changed_result_and_ignored_failure() -> None:
     )
     assert ignored is not None and ignored.ignored
     assert _event({"event": "verbose", "event_data": {}}) is None
+
+
+def test_a_hidden_failure_says_why_it_has_no_message() -> None:
+    """A no_log task's failure names the reason its output is missing, not "no message"."""
+    from scs_deploy.runner import _failure_message
+
+    censored = {
+        "failed": True,
+        "censored": "the output has been hidden due to the fact that 'no_log: true' was "
+        "specified for this result",
+    }
+    assert "no_log" in _failure_message(censored)
+    assert _failure_message({"failed": True}) == "task failed (no message)"
