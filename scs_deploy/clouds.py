@@ -19,6 +19,10 @@ def ca_file(region_dir: RegionDir) -> Path:
     return region_dir.path / "ca.crt"
 
 
+def clouds_file(region_dir: RegionDir) -> Path:
+    return region_dir.path / "clouds.yaml"
+
+
 def clouds(region: Region, region_dir: RegionDir, secrets: dict[str, str]) -> dict[str, Any]:
     """Two clouds: ``<region>-admin`` (admin in project admin) and ``<region>-member``."""
     auth_url = region.endpoints["keystone"]["public_url"]
@@ -67,7 +71,7 @@ def write_clouds(region: Region, region_dir: RegionDir) -> Path:
     from scs_deploy.tls import ca_pem
 
     _write_private(ca_file(region_dir), ca_pem(region_dir, region), 0o644)
-    target = region_dir.path / "clouds.yaml"
+    target = clouds_file(region_dir)
     text = yaml.safe_dump(clouds(region, region_dir, read_secrets(region_dir)), sort_keys=True)
     header = (
         "# Written by scs-deploy after the openstack phase. Use it with\n"

@@ -156,6 +156,10 @@ def _deploy(
                 f"(no host in group{'s' if len(groups) > 1 else ''} {', '.join(groups)})",
             )
             continue
+        if phase.uses_clouds_file and not options.check:
+            # From the current secrets: a rotated admin password reaches the deploy host's
+            # API calls without another openstack phase run.
+            write_clouds(region, region_dir)
         observer.phase_started(phase, len(hosts))
         started = _now()
         run_id = f"{started.strftime('%Y%m%dT%H%M%S.%fZ')}-{phase.name}"

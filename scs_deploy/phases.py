@@ -12,6 +12,9 @@ FACTS_GATE: tuple[str, ...] = ("!all", "!min", "network")
 FACTS_OPENSTACK: tuple[str, ...] = (*FACTS_DEFAULT, "hardware", "network")
 OPENSTACK_HOSTS = "control:network:compute"
 
+# Post-deploy roles that create resources through the APIs from the deploy host.
+API_RESOURCE_ROLES: tuple[str, ...] = ("os_flavors", "os_images", "os_security_group_defaults")
+
 # Every host that runs a Ceph daemon or holds a Ceph client key.
 CEPH_HOSTS = "ceph_mon:ceph_mgr:ceph_osd:ceph_rgw:control:compute"
 
@@ -54,6 +57,11 @@ class Phase:
     def hosts(self) -> str:
         """The pattern of every host a play of the phase runs on."""
         return "all" if "all" in self.groups else ":".join(self.groups)
+
+    @property
+    def uses_clouds_file(self) -> bool:
+        """Whether roles of the phase call the APIs from the deploy host, through clouds.yaml."""
+        return any(role in API_RESOURCE_ROLES for play in self.plays for role in play.roles)
 
     @property
     def converging_roles(self) -> tuple[str, ...]:
@@ -269,7 +277,19 @@ PHASES: tuple[Phase, ...] = (
                 facts=FACTS_GATE,
                 any_errors_fatal=True,
             ),
+            # The resources live in the APIs, not on a host the converge check could
+            # observe: their roles run on every deploy (idempotent, one call per kind).
+            Play(
+                name="Post-deploy prechecks: resources",
+                hosts="control",
+                roles=API_RESOURCE_ROLES,
+                action="precheck",
+                facts=(),
+                any_errors_fatal=True,
+                always=True,
+            ),
             Play("External network", "control", ("os_external_network",), facts=()),
+            Play("Resources", "control", API_RESOURCE_ROLES, facts=(), always=True),
             _gate("post-deploy", "control"),
         ),
     ),

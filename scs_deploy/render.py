@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scs_deploy.clouds import clouds_file
 from scs_deploy.model import Region
 from scs_deploy.model.openstack import (
     NOVA_METADATA_PORT,
@@ -26,6 +27,7 @@ from scs_deploy.model.openstack import (
     WHEEL_PORT,
 )
 from scs_deploy.model.region import Host
+from scs_deploy.model.scs import DEFAULT_SECURITY_GROUP_RULES
 from scs_deploy.phases import PHASES
 from scs_deploy.regiondir import RegionDir
 from scs_deploy.releases import Release
@@ -163,6 +165,7 @@ def group_vars(region: Region, region_dir: RegionDir) -> dict[str, Any]:
         "scs_ceph_allowed_health_warnings": region.ceph_allowed_health_warnings,
         "scs_ceph_rgw_port": region.ceph.rgw_port,
         **openstack_vars(region, region_dir, release),
+        **post_deploy_vars(region, region_dir),
     }
 
 
@@ -221,6 +224,7 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
     tls = region.openstack.tls
     return {
         "scs_openstack_region": region.openstack.region_name,
+        "scs_cinder_volume_type_description": region.ceph.volume_type_description,
         "scs_openstack_venv_root": VENV_ROOT,
         "scs_openstack_constraints_file": str(constraints_path(release)),
         "scs_openstack_wheel_host": wheel_host.name if wheel_host else "",
@@ -279,6 +283,22 @@ def compute_network_vars(region: Region) -> dict[str, Any]:
         "scs_ovn_encap_type": settings.network.tunnel_type,
         "scs_neutron_project_network_types": [settings.network.tunnel_type],
         "scs_neutron_external": region.neutron_external,
+    }
+
+
+def post_deploy_vars(region: Region, region_dir: RegionDir) -> dict[str, Any]:
+    """What the post-deploy phase creates through the APIs, from the deploy host."""
+    image_cache = region_dir.build_dir / CACHE_DIR / "images"
+    return {
+        "scs_clouds_file": str(clouds_file(region_dir)),
+        "scs_admin_cloud": f"{region.name}-admin",
+        "scs_flavors": region.scs.all_flavors,
+        "scs_default_security_group_rules": list(DEFAULT_SECURITY_GROUP_RULES),
+        "scs_images": [
+            image.resolved(region_dir.resolve(image.file) if image.file else None, image_cache)
+            for image in region.scs.images
+        ],
+        "scs_image_cache_dir": str(image_cache),
     }
 
 

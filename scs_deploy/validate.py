@@ -117,6 +117,12 @@ def check_region(region: Region, located: Located, region_dir: RegionDir) -> lis
     _check_ceph(region, problem)
     _check_openstack(region, problem, region_dir)
 
+    for index, image in enumerate(region.scs.images):
+        if image.file is not None and not region_dir.resolve(image.file).is_file():
+            problem(
+                ["scs", "images", index, "file"], f"{region_dir.resolve(image.file)} is not a file"
+            )
+
     for index, cert in enumerate(region.environment.ca_certificates):
         path = region_dir.resolve(cert)
         try:

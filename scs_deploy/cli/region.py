@@ -168,6 +168,39 @@ def smoke(
         console.print(line, markup=False, highlight=False)
 
 
+def verify(
+    directory: RegionPath,
+    only: Annotated[
+        list[str] | None, typer.Option(help="Check only this test id (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Check the region against the SCS-compatible IaaS certificate (v5.1): one line per test
+    id, PASS, FAIL or SKIP with the reason. Exit 1 when any test id fails."""
+    from scs_deploy.verify.core import exit_code
+    from scs_deploy.verify.run import verify_region
+
+    with reported():
+        results = verify_region(directory, tuple(only or ()))
+    if as_json:
+        document = [
+            {
+                "module": r.module,
+                "id": r.test_id,
+                "status": r.outcome.status,
+                "reason": r.outcome.reason,
+            }
+            for r in results
+        ]
+        console.print_json(json.dumps(document))
+    else:
+        for result in results:
+            console.print(result.line, markup=False)
+        counts = {s: sum(r.outcome.status == s for r in results) for s in ("PASS", "FAIL", "SKIP")}
+        console.print(", ".join(f"{n} {status}" for status, n in counts.items()))
+    raise typer.Exit(exit_code(results))
+
+
 def register(app: typer.Typer) -> None:
-    for command in (init, validate, plan, deploy, status, rotate, smoke):
+    for command in (init, validate, plan, deploy, status, rotate, smoke, verify):
         app.command()(command)

@@ -8,8 +8,9 @@ from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from scs_deploy.model.base import StrictModel
 from scs_deploy.model.openstack import (
     EXTERNAL_PHYSNET,
     LISTENERS,
@@ -22,6 +23,7 @@ from scs_deploy.model.openstack import (
     SERVICES,
     OpenStackServiceName,
 )
+from scs_deploy.model.scs import ScsSettings
 
 DEFAULT_RELEASE = "2026.1"
 
@@ -47,12 +49,6 @@ ROLE_MIN_CPUS: dict[str, int] = {
     "storage": 1,
     "kaas": 2,
 }
-
-
-class StrictModel(BaseModel):
-    """Base of every model: a typo is an error, and a loaded region does not change."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _hostname(value: str) -> str:
@@ -243,6 +239,14 @@ class CephSettings(StrictModel):
     def min_size(self) -> int:
         return 1 if self.replicas < 3 else self.replicas // 2 + 1
 
+    @property
+    def volume_type_description(self) -> str:
+        """The description of the RBD volume type; scs-0114 puts the aspects it has first."""
+        where = f"Ceph RBD volumes in pool {self.pools.volumes}"
+        if self.replicas > 1:
+            return f"[scs:replicated] {where}, {self.replicas} copies on different hosts"
+        return f"{where}, one copy (not replicated)"
+
 
 class TlsFiles(StrictModel):
     """The operator's own certificate for the API endpoints (PEM files).
@@ -327,6 +331,7 @@ class Region(StrictModel):
     ceph: CephSettings = CephSettings()
     openstack: OpenStackSettings = OpenStackSettings()
     kaas: KaasSettings = KaasSettings()
+    scs: ScsSettings = ScsSettings()
 
     @field_validator("name")
     @classmethod

@@ -17,7 +17,7 @@ from scs_deploy.testbed import cgroup, disks, hosts, network, plan, rootfs
 from scs_deploy.testbed._run import Say, output
 from scs_deploy.testbed.info import DiskInfo, HostInfo, TestbedInfo
 from scs_deploy.testbed.prereq import check_prerequisites
-from scs_deploy.testbed.region_file import render
+from scs_deploy.testbed.region_file import TEST_IMAGE_FILE, render
 from scs_deploy.testbed.registry import (
     DiskRecord,
     HostRecord,
@@ -36,6 +36,19 @@ def _sink(console: Console | None) -> Say:
     if console is None:
         return lambda _line: None
     return lambda line: console.print(line, markup=False, highlight=False)
+
+
+def _copy_test_image(directory: Path, say: Say) -> str:
+    """The test guest beside region.yml, which registers it in Glance; its build date."""
+    from datetime import UTC, datetime
+
+    from scs_deploy.testbed import image
+
+    built = image.ensure(say)
+    target = directory / TEST_IMAGE_FILE
+    target.parent.mkdir(exist_ok=True)
+    shutil.copyfile(built, target)
+    return datetime.fromtimestamp(built.stat().st_mtime, UTC).strftime("%Y-%m-%d")
 
 
 def up(
@@ -99,8 +112,9 @@ def up(
                 )
                 for planned, made in zip(layout, record.hosts, strict=True)
             )
+            built = _copy_test_image(directory, say)
             (directory / "region.yml").write_text(
-                render(attached, _release(), public_key, ca_files)
+                render(attached, _release(), public_key, ca_files, built)
             )
             _ensure_secrets(directory, say)
             record.complete = True

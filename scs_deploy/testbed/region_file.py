@@ -31,13 +31,53 @@ def _scalar(text: str) -> str:
     return text if plain.isalnum() else json.dumps(text)
 
 
+#: Where `testbed up` puts the test guest image, relative to the testbed directory.
+TEST_IMAGE_FILE = "images/scs-test-guest.raw"
+TEST_IMAGE_NAME = "scs-test-guest"
+
+
+def test_image_lines(built: str) -> list[str]:
+    """The test guest in Glance, with the metadata scs-0102 asks of every public image;
+    ``built``: its build date (YYYY-MM-DD)."""
+    properties = {
+        "architecture": "x86_64",
+        "os_distro": "debian",
+        "os_version": "13",
+        "hw_disk_bus": "virtio",
+        "hw_vif_model": "virtio",
+        "hw_rng_model": "virtio",
+        "os_type": "linux",
+        "image_build_date": built,
+        "image_original_user": "root",
+        "image_source": "private",
+        "image_description": "The scs-deploy test guest: busybox and dropbear on Debian 13's "
+        "cloud kernel, built by `scs-deploy testbed image`",
+        "replace_frequency": "never",
+        "provided_until": "none",
+        "uuid_validity": "none",
+    }
+    return [
+        "scs:",
+        "  images:                # the test guest, with the metadata of scs-0102",
+        f"    - name: {TEST_IMAGE_NAME}",
+        f"      file: {TEST_IMAGE_FILE}",
+        "      disk_format: raw",
+        "      min_disk: 1",
+        "      min_ram: 128",
+        "      properties:",
+        *(f"        {key}: {json.dumps(value)}" for key, value in properties.items()),
+    ]
+
+
 def render(
     hosts: Sequence[HostPlan],
     release: str,
     ssh_public_key: str,
     ca_certificates: Sequence[str],
+    test_image_built: str | None = None,
 ) -> str:
-    """region.yml for ``hosts``; ``ca_certificates`` are paths relative to the directory."""
+    """region.yml for ``hosts``; ``ca_certificates`` are paths relative to the directory;
+    ``test_image_built``: the build date of the test guest at TEST_IMAGE_FILE (None: none)."""
     count = len(hosts)
     lines = [
         f"# Written by `scs-deploy testbed up`: {count} container "
@@ -84,4 +124,6 @@ def render(
         "  # testbed does not control: a low-disk warning there is not the cluster's.",
         "  allowed_health_warnings: [MON_DISK_LOW]",
     ]
+    if test_image_built is not None:
+        lines += test_image_lines(test_image_built)
     return "\n".join(lines) + "\n"

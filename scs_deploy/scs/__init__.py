@@ -1,0 +1,1 @@
+"""The Sovereign Cloud Stack standards as scs-deploy applies them."""
