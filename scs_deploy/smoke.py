@@ -23,6 +23,9 @@ from typing import Any
 from scs_deploy.errors import ScsDeployError
 
 Say = Callable[[str], None]
+#: Runs a command in the guest and returns its output.
+GuestRun = Callable[[str], bytes]
+GuestProbe = Callable[[GuestRun], None]
 
 #: What the test image logs on the serial console once it has its address.
 ADDRESS_LINE = "scs-test-guest: eth0 address "
@@ -136,6 +139,17 @@ def guest_run(key: Path, address: str, command: str) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+def guest_output(key: Path, address: str, command: str) -> bytes:
+    """``command``'s standard output in the guest, as bytes; a failure is a SmokeError."""
+    done = subprocess.run(
+        ssh_argv(key, address, command), capture_output=True, check=False, timeout=300
+    )
+    if done.returncode != 0:
+        stderr = done.stderr.decode(errors="replace").strip()
+        raise SmokeError(f"in the guest, {command!r} failed ({done.returncode}): {stderr}")
+    return done.stdout
+
+
 @contextlib.contextmanager
 def _timed(result: SmokeResult, step: str, say: Say) -> Iterator[None]:
     started = time.monotonic()
@@ -145,9 +159,16 @@ def _timed(result: SmokeResult, step: str, say: Say) -> Iterator[None]:
 
 
 def run(
-    admin: Any, member: Any, settings: SmokeSettings, say: Say, *, keep: bool = False
+    admin: Any,
+    member: Any,
+    settings: SmokeSettings,
+    say: Say,
+    *,
+    keep: bool = False,
+    in_guest: GuestProbe | None = None,
 ) -> SmokeResult:
-    """The whole smoke test; ``admin`` and ``member`` are openstacksdk connections."""
+    """The whole smoke test; ``admin`` and ``member`` are openstacksdk connections;
+    ``in_guest`` runs once the guest answers SSH, with a way to run commands there."""
     for tool in ("ping", "ssh", "ssh-keygen"):
         if shutil.which(tool) is None:
             raise SmokeError(f"{tool} is not installed here (Debian: iputils-ping, openssh-client)")
@@ -172,6 +193,9 @@ def run(
                 check=True,
             )
             _run(admin, member, settings, say, made, result, key)
+            if in_guest is not None:
+                with _timed(result, "checks in the guest", say):
+                    in_guest(lambda command: guest_output(key, result.floating_ip, command))
     except SmokeError:
         raise
     except Exception as exc:

@@ -176,12 +176,17 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Check the region against the SCS-compatible IaaS certificate (v5.1): one line per test
-    id, PASS, FAIL or SKIP with the reason. Exit 1 when any test id fails."""
+    id, PASS, FAIL or SKIP with the reason; then the smoke workload (a member's server,
+    reached over a floating IP). Exit 1 when any of them fails."""
+    from scs_deploy.cli.common import err_console
     from scs_deploy.verify.core import exit_code
     from scs_deploy.verify.run import verify_region
 
+    def say(line: str) -> None:
+        err_console.print(line, markup=False, highlight=False)
+
     with reported():
-        results = verify_region(directory, tuple(only or ()))
+        results = verify_region(directory, tuple(only or ()), say)
     if as_json:
         document = [
             {

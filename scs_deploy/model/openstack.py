@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-OpenStackServiceName = Literal["keystone", "glance", "placement", "cinder", "nova", "neutron"]
+OpenStackServiceName = Literal[
+    "keystone", "glance", "placement", "cinder", "nova", "neutron", "barbican"
+]
 
 VENV_ROOT = "/opt/scs/venvs"
 WHEEL_PORT = 8190
@@ -97,6 +99,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
         uses_libvirt=True,
     ),
     ServiceSpec("neutron", "network", "neutron", 9696, "", "/", (200,)),
+    # The root answers 300 (version list) without a token.
+    ServiceSpec("barbican", "key-manager", "barbican", 9311, "", "/", (200, 300)),
 )
 
 LISTENERS: tuple[ListenerSpec, ...] = (

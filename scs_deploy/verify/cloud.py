@@ -9,26 +9,23 @@ standards speak of the operator's settings.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from scs_deploy.verify.core import Outcome
+
 
 class RegionCloud:
-    def __init__(
-        self,
-        clouds_yaml: Path,
-        region_name: str,
-        now: datetime,
-        unavailable_images: Mapping[str, str] | None = None,
-    ) -> None:
+    def __init__(self, clouds_yaml: Path, region_name: str, now: datetime) -> None:
         self.clouds_yaml = clouds_yaml
         self.region_name = region_name
         self.now = now
-        # Standard image name -> why the region could not get it.
-        self.unavailable_images = dict(unavailable_images or {})
         self._connections: dict[str, Any] = {}
+        self._workload: Workload | Exception | None = None
+        self.say: Callable[[str], None] = lambda _line: None
 
     def connection(self, who: str) -> Any:
         """``admin`` or ``member``, opened on first use."""
@@ -51,6 +48,16 @@ class RegionCloud:
             connection.close()
         self._connections.clear()
 
+    @property
+    def workload(self) -> Workload:
+        """The smoke workload, run once for every check that reads from it; a failure is
+        kept too, so that the checks after the first do not boot another guest."""
+        if self._workload is None:
+            self._workload = run_workload(self)
+        if isinstance(self._workload, Exception):
+            raise self._workload
+        return self._workload
+
     @functools.cached_property
     def flavors(self) -> list[dict[str, Any]]:
         """The flavors a member sees, with their extra specs."""
@@ -67,6 +74,16 @@ class RegionCloud:
             }
             for f in self.member.compute.flavors(details=True, get_extra_specs=True)
         ]
+
+    def reachable(self, url: str) -> bool:
+        """Whether ``url`` answers an HTTP request from here at all."""
+        import requests
+
+        try:
+            requests.head(url, timeout=10, allow_redirects=True)
+        except requests.RequestException:
+            return False
+        return True
 
     def s3_probe(self, url: str) -> str:
         """The body of S3's answer at ``url`` to a request signed with an unknown key."""
@@ -117,3 +134,37 @@ class RegionCloud:
         """The service catalog of a member's token: type, name and endpoints of each."""
         access = self.member.session.auth.get_access(self.member.session)
         return list(access.service_catalog.catalog)
+
+
+@dataclass
+class Workload:
+    """What the smoke workload saw: its timings and the checks made inside the guest."""
+
+    summary: str
+    entropy: dict[str, Outcome] = field(default_factory=dict)
+
+
+def run_workload(cloud: RegionCloud) -> Workload | Exception:
+    """A member boots the test guest from a volume and reaches it over a floating IP and
+    SSH (``scs-deploy smoke``); inside, the entropy checks of scs-0101 run."""
+    from scs_deploy import smoke
+    from scs_deploy.testbed import image as test_image
+    from scs_deploy.verify import entropy
+
+    found: dict[str, Outcome] = {}
+
+    def in_guest(run: smoke.GuestRun) -> None:
+        found.update(entropy.outcomes_from_guest(run))
+
+    try:
+        settings = smoke.SmokeSettings(image=test_image.ensure(cloud.say), prefix="scs-verify")
+        result = smoke.run(cloud.admin, cloud.member, settings, cloud.say, in_guest=in_guest)
+    # Kept and raised to every check that needs the workload (see RegionCloud.workload).
+    except Exception as exc:
+        return exc
+    seconds = result.timings.get("server create to first ping", 0)
+    return Workload(
+        summary=f"guest reached at {result.floating_ip} {seconds:.0f} s after its creation, "
+        f"volume {' '.join(result.disks)} attached",
+        entropy=found,
+    )

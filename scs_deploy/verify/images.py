@@ -134,6 +134,14 @@ PRESENCE_IDS: tuple[str, ...] = tuple(
 )
 
 
+def missing_mandatory(images: Sequence[Image]) -> list[StandardImage]:
+    return [
+        spec
+        for spec in STANDARD_IMAGES
+        if spec.mandatory and not any(spec.matches(text(i, "name")) for i in images)
+    ]
+
+
 def standard(
     images: Sequence[Image], unavailable: Mapping[str, str] | None = None
 ) -> dict[str, Outcome]:

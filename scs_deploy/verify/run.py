@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from scs_deploy.errors import ScsDeployError, UsageError
 from scs_deploy.verify.core import Result, run_modules, unknown_ids
-from scs_deploy.verify.modules import MODULES
+from scs_deploy.verify.modules import MODULES, SMOKE
+
+Say = Callable[[str], None]
 
 
-def verify_region(directory: Path, only: Sequence[str] = ()) -> list[Result]:
+def verify_region(
+    directory: Path, only: Sequence[str] = (), say: Say = lambda _line: None
+) -> list[Result]:
+    """The certificate's test ids, then the smoke workload (whose guest the entropy checks
+    share), each with its outcome."""
     from scs_deploy.clouds import clouds_file
     from scs_deploy.regiondir import RegionDir
     from scs_deploy.validate import load_region
     from scs_deploy.verify.cloud import RegionCloud
 
-    unknown = unknown_ids(MODULES, only)
+    modules = (*MODULES, SMOKE)
+    unknown = unknown_ids(modules, only)
     if unknown:
         raise UsageError(
             f"--only: unknown test id{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
@@ -29,7 +36,8 @@ def verify_region(directory: Path, only: Sequence[str] = ()) -> list[Result]:
     if not clouds.exists():
         raise ScsDeployError(f"{clouds} does not exist: deploy the openstack phase first")
     cloud = RegionCloud(clouds, region.name, datetime.now(UTC))
+    cloud.say = say
     try:
-        return run_modules(MODULES, cloud, only)
+        return run_modules(modules, cloud, only)
     finally:
         cloud.close()

@@ -18,7 +18,15 @@ from tests.e2e.helpers import changed_tasks, deploy, run_events, ssh
 
 pytestmark = pytest.mark.e2e
 
-CATALOG_TYPES = {"identity", "image", "placement", "block-storage", "compute", "network"}
+CATALOG_TYPES = {
+    "identity",
+    "image",
+    "placement",
+    "block-storage",
+    "compute",
+    "network",
+    "key-manager",
+}
 OPENSTACK_UNITS = (
     "mariadb",
     "rabbitmq-server",
@@ -31,6 +39,9 @@ OPENSTACK_UNITS = (
     "cinder-scheduler",
     "cinder-volume",
     "cinder-backup",
+    "barbican-api",
+    "barbican-worker",
+    "barbican-keystone-listener",
 )
 
 

@@ -44,6 +44,7 @@ CONTROL_GROUPS = {
     "glance",
     "placement",
     "cinder",
+    "barbican",
     "ovn_central",
     "ovn_controller",
     "neutron",
