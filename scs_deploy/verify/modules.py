@@ -11,6 +11,7 @@ from scs_deploy.verify import (
     flavors,
     images,
     key_manager,
+    operations,
     security_groups,
     services,
     volume_types,
@@ -72,6 +73,15 @@ MODULES: tuple[Module, ...] = (
         services.TEST_IDS,
         services.check,
     ),
+)
+
+#: Manual checks of scs-0121 and scs-0302 that the APIs can decide (not in the
+#: certificate's automated targets).
+OPERATIONS = Module(
+    "scs-0121-v1+scs-0302-v1",
+    "Availability zones; domain manager",
+    operations.TEST_IDS,
+    operations.check,
 )
 
 SMOKE_ID = "smoke-workload"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scs_deploy.errors import ScsDeployError, UsageError
 from scs_deploy.verify.core import Result, run_modules, unknown_ids
-from scs_deploy.verify.modules import MODULES, SMOKE
+from scs_deploy.verify.modules import MODULES, OPERATIONS, SMOKE
 
 Say = Callable[[str], None]
 
@@ -16,14 +16,14 @@ Say = Callable[[str], None]
 def verify_region(
     directory: Path, only: Sequence[str] = (), say: Say = lambda _line: None
 ) -> list[Result]:
-    """The certificate's test ids, then the smoke workload (whose guest the entropy checks
-    share), each with its outcome."""
+    """The certificate's test ids, the manual checks an API can decide, then the smoke
+    workload (whose guest the entropy checks share), each with its outcome."""
     from scs_deploy.clouds import clouds_file
     from scs_deploy.regiondir import RegionDir
     from scs_deploy.validate import load_region
     from scs_deploy.verify.cloud import RegionCloud
 
-    modules = (*MODULES, SMOKE)
+    modules = (*MODULES, OPERATIONS, SMOKE)
     unknown = unknown_ids(modules, only)
     if unknown:
         raise UsageError(

@@ -70,3 +70,15 @@ def test_the_workload_runs_once_and_its_failure_is_kept(
             _ = cloud.workload
     assert runs == [1]
     assert entropy.TEST_IDS == ("scs-0101-entropy-avail", "scs-0101-fips-test")
+
+
+def test_zones_must_exist_and_agree_across_services() -> None:
+    from scs_deploy.verify.operations import zones_outcome
+
+    assert zones_outcome({"compute": ["nova"], "storage": ["nova"], "network": ["nova"]}) == passed(
+        "zones nova in compute, storage, network"
+    )
+    assert zones_outcome({"compute": ["nova"], "storage": ["nova"], "network": []}) == failed(
+        "no available zone for network"
+    )
+    assert zones_outcome({"compute": ["az1"], "storage": ["nova"]}).status == "FAIL"

@@ -22,7 +22,8 @@ from scs_deploy.verify.core import (
     skipped,
     unknown_ids,
 )
-from scs_deploy.verify.modules import ENTROPY_IDS, MODULES
+from scs_deploy.verify.entropy import TEST_IDS as ENTROPY_IDS
+from scs_deploy.verify.modules import MODULES
 
 COMPATIBLE_IAAS = (
     Path(__file__).resolve().parents[3] / "shared" / "scs-standards" / "scs-compatible-iaas.yaml"
@@ -110,12 +111,12 @@ def test_run_modules_keeps_the_order_of_modules() -> None:
     assert exit_code(results) == 1
 
 
-def test_entropy_is_not_claimed_to_pass() -> None:
-    """scs-0101 needs a guest; until it is checked, its ids fail rather than pass silently."""
+def test_entropy_is_not_claimed_to_pass_without_a_guest() -> None:
+    """scs-0101 needs the workload's guest; when it cannot boot, its ids fail, saying why."""
     results = run_modules(MODULES, Unreachable(), only=list(ENTROPY_IDS))
     assert [r.test_id for r in results] == list(ENTROPY_IDS)
     assert all(r.outcome.status == "FAIL" for r in results)
-    assert all("not checked yet" in r.outcome.reason for r in results)
+    assert all("the check raised" in r.outcome.reason for r in results)
 
 
 def test_run_modules_on_a_few_compliant_resources() -> None:
@@ -123,7 +124,7 @@ def test_run_modules_on_a_few_compliant_resources() -> None:
 
     region = SimpleNamespace(
         public_images=[],
-        unavailable_images={"Ubuntu 24.04": "no route to cloud-images.ubuntu.com"},
+        reachable=lambda url: False,
         default_security_group_rules=[
             {
                 "direction": "egress",
@@ -143,7 +144,10 @@ def test_run_modules_on_a_few_compliant_resources() -> None:
         security_groups.TEST_ID,
     ]
     by_id = {r.test_id: r.outcome for r in results}
-    assert by_id["scs-0104-image-ubuntu-2404"] == skipped("no route to cloud-images.ubuntu.com")
+    assert by_id["scs-0104-image-ubuntu-2404"] == skipped(
+        "no image Ubuntu 24.04, and its source https://cloud-images.ubuntu.com/releases/noble/ "
+        "does not answer here"
+    )
     assert by_id[security_groups.TEST_ID] == passed("2 rules")
     assert exit_code(results) == 0
 
