@@ -7,7 +7,7 @@ TESTBED_DIR ?= testbed
 .PHONY: help deps system-deps lint unit test e2e e2e-ha molecule testbed-deploy testbed-down clean
 
 help:
-	@echo "make testbed-deploy  local testbed hosts + deploy (needs root)"
+	@echo "make testbed-deploy  local testbed hosts + deploy + verify (needs root)"
 	@echo "make test            install what the tests need, lint, run all tests"
 	@echo "make e2e-ha          on-demand 3-host scenarios"
 
@@ -62,6 +62,7 @@ molecule: deps
 testbed-deploy: deps
 	$(BIN)/scs-deploy testbed up --dir $(TESTBED_DIR)
 	$(BIN)/scs-deploy deploy $(TESTBED_DIR)
+	$(BIN)/scs-deploy verify $(TESTBED_DIR)
 
 testbed-down: $(BIN)/.installed
 	$(BIN)/scs-deploy testbed down --dir $(TESTBED_DIR)

@@ -13,7 +13,12 @@ FACTS_OPENSTACK: tuple[str, ...] = (*FACTS_DEFAULT, "hardware", "network")
 OPENSTACK_HOSTS = "control:network:compute"
 
 # Post-deploy roles that create resources through the APIs from the deploy host.
-API_RESOURCE_ROLES: tuple[str, ...] = ("os_flavors", "os_images", "os_security_group_defaults")
+API_RESOURCE_ROLES: tuple[str, ...] = (
+    "os_flavors",
+    "os_images",
+    "os_volume_types",
+    "os_security_group_defaults",
+)
 
 # Every host that runs a Ceph daemon or holds a Ceph client key.
 CEPH_HOSTS = "ceph_mon:ceph_mgr:ceph_osd:ceph_rgw:control:compute"
@@ -219,6 +224,7 @@ PHASES: tuple[Phase, ...] = (
                     ("control", ("infra_mariadb", "infra_rabbitmq", "infra_memcached")),
                     ("haproxy", ("infra_haproxy",)),
                     ("keystone", ("os_keystone",)),
+                    ("ceph_rgw", ("os_rgw",)),
                     ("glance", ("os_glance",)),
                     ("placement", ("os_placement",)),
                     ("cinder", ("os_cinder",)),
@@ -226,6 +232,7 @@ PHASES: tuple[Phase, ...] = (
                     ("ovn_central", ("infra_ovn_central",)),
                     ("ovn_controller", ("infra_ovn_controller",)),
                     ("neutron", ("os_neutron",)),
+                    ("octavia", ("os_octavia",)),
                     ("nova", ("os_nova",)),
                     ("nova_compute", ("os_nova_compute",)),
                 )
@@ -237,12 +244,15 @@ PHASES: tuple[Phase, ...] = (
             Play("Memcached", "memcached", ("infra_memcached",), facts=()),
             Play("Load balancer and VIPs", "haproxy", ("infra_haproxy",), facts=()),
             Play("Keystone", "keystone", ("os_keystone",), facts=()),
+            Play("Object store", "ceph_rgw", ("os_rgw",), facts=()),
             Play("Glance", "glance", ("os_glance",), facts=()),
             Play("Placement", "placement", ("os_placement",), facts=()),
             Play("Cinder", "cinder", ("os_cinder",), facts=()),
             Play("Barbican", "barbican", ("os_barbican",), facts=()),
             Play("OVN central", "ovn_central", ("infra_ovn_central",), facts=()),
             Play("Neutron", "neutron", ("os_neutron",), facts=()),
+            # The OVN provider needs OVN's databases (and Neutron, for the VIP ports).
+            Play("Octavia", "octavia", ("os_octavia",), facts=()),
             Play("OVN chassis", "ovn_controller", ("infra_ovn_controller",), facts=()),
             Play("Nova", "nova", ("os_nova",), facts=()),
             Play("Nova compute", "nova_compute", ("os_nova_compute",), facts=()),

@@ -15,6 +15,8 @@ from typing import Any
 from scs_deploy.clouds import clouds_file
 from scs_deploy.model import Region
 from scs_deploy.model.openstack import (
+    CINDER_BACKEND_NAME,
+    DEFAULT_VOLUME_TYPE,
     NOVA_METADATA_PORT,
     NOVNCPROXY_PORT,
     OVN_NB_PORT,
@@ -224,7 +226,8 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
     tls = region.openstack.tls
     return {
         "scs_openstack_region": region.openstack.region_name,
-        "scs_cinder_volume_type_description": region.ceph.volume_type_description,
+        "scs_cinder_backend_name": CINDER_BACKEND_NAME,
+        "scs_cinder_default_volume_type": DEFAULT_VOLUME_TYPE,
         "scs_openstack_venv_root": VENV_ROOT,
         "scs_openstack_constraints_file": str(constraints_path(release)),
         "scs_openstack_wheel_host": wheel_host.name if wheel_host else "",
@@ -243,6 +246,7 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
         "scs_openstack_keepalived": len(controls) > 1,
         "scs_openstack_keepalived_router_id": region.keepalived_router_id,
         "scs_openstack_endpoints": region.endpoints,
+        "scs_object_store_endpoint": region.object_store_endpoint,
         "scs_openstack_endpoint_probes": region.endpoint_probes,
         "scs_openstack_auth_url": region.endpoints.get("keystone", {}).get("internal_url", ""),
         "scs_haproxy_services": region.haproxy_services,
@@ -294,6 +298,7 @@ def post_deploy_vars(region: Region, region_dir: RegionDir) -> dict[str, Any]:
         "scs_admin_cloud": f"{region.name}-admin",
         "scs_flavors": region.scs.all_flavors,
         "scs_default_security_group_rules": list(DEFAULT_SECURITY_GROUP_RULES),
+        "scs_volume_types": region.volume_types,
         "scs_images": [
             image.resolved(region_dir.resolve(image.file) if image.file else None, image_cache)
             for image in region.scs.images

@@ -23,9 +23,7 @@ from typing import Any
 from scs_deploy.errors import ScsDeployError
 
 Say = Callable[[str], None]
-#: Runs a command in the guest and returns its output.
-GuestRun = Callable[[str], bytes]
-GuestProbe = Callable[[GuestRun], None]
+GuestProbe = Callable[["Guest"], None]
 
 #: What the test image logs on the serial console once it has its address.
 ADDRESS_LINE = "scs-test-guest: eth0 address "
@@ -46,8 +44,27 @@ class SmokeResult:
     guest_address: str = ""
     hostname: str = ""
     disks: list[str] = field(default_factory=list)
+    # What the guest is attached to, for checks that build on it (a load balancer).
+    subnet_id: str = ""
+    external_network_id: str = ""
     # step -> seconds
     timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Guest:
+    """The smoke test's guest while it runs, for checks that need one."""
+
+    result: SmokeResult
+    key: Path
+
+    def run(self, command: str) -> bytes:
+        """``command``'s output in the guest, over its floating IP."""
+        return guest_output(self.key, self.result.floating_ip, command)
+
+    def run_at(self, address: str, command: str) -> bytes:
+        """``command``'s output on whatever answers SSH at ``address`` with the guest's key."""
+        return guest_output(self.key, address, command)
 
 
 @dataclass(frozen=True)
@@ -168,7 +185,7 @@ def run(
     in_guest: GuestProbe | None = None,
 ) -> SmokeResult:
     """The whole smoke test; ``admin`` and ``member`` are openstacksdk connections;
-    ``in_guest`` runs once the guest answers SSH, with a way to run commands there."""
+    ``in_guest`` runs once the guest answers SSH, while everything is still there."""
     for tool in ("ping", "ssh", "ssh-keygen"):
         if shutil.which(tool) is None:
             raise SmokeError(f"{tool} is not installed here (Debian: iputils-ping, openssh-client)")
@@ -195,7 +212,7 @@ def run(
             _run(admin, member, settings, say, made, result, key)
             if in_guest is not None:
                 with _timed(result, "checks in the guest", say):
-                    in_guest(lambda command: guest_output(key, result.floating_ip, command))
+                    in_guest(Guest(result, key))
     except SmokeError:
         raise
     except Exception as exc:
@@ -262,6 +279,8 @@ def _run(
         subnet = network.create_subnet(
             name=f"{prefix}-subnet", network_id=net.id, ip_version=4, cidr=PRIVATE_CIDR
         )
+        result.subnet_id = subnet.id
+        result.external_network_id = external.id
         made.add("subnet", lambda: network.delete_subnet(subnet, ignore_missing=True))
         router = network.create_router(
             name=f"{prefix}-router", external_gateway_info={"network_id": external.id}

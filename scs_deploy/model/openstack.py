@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 OpenStackServiceName = Literal[
-    "keystone", "glance", "placement", "cinder", "nova", "neutron", "barbican"
+    "keystone", "glance", "placement", "cinder", "nova", "neutron", "barbican", "octavia"
 ]
 
 VENV_ROOT = "/opt/scs/venvs"
@@ -20,6 +20,9 @@ OVN_NB_PORT = 6641
 OVN_SB_PORT = 6642
 OVN_NB_RAFT_PORT = 6643
 OVN_SB_RAFT_PORT = 6644
+# Cinder's RBD backend (its cinder.conf section and volume_backend_name) and its type.
+CINDER_BACKEND_NAME = "rbd-1"
+DEFAULT_VOLUME_TYPE = "rbd"
 # The physical network name Neutron and OVN give the external network's bridge.
 EXTERNAL_PHYSNET = "physnet1"
 # Debian's Ceph bindings, linked into the venvs of services that talk RADOS.
@@ -101,6 +104,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("neutron", "network", "neutron", 9696, "", "/", (200,)),
     # The root answers 300 (version list) without a token.
     ServiceSpec("barbican", "key-manager", "barbican", 9311, "", "/", (200, 300)),
+    # The root answers 200 (version list) without a token.
+    ServiceSpec("octavia", "load-balancer", "octavia", 9876, "", "/", (200,)),
 )
 
 LISTENERS: tuple[ListenerSpec, ...] = (

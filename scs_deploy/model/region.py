@@ -12,6 +12,8 @@ from pydantic import Field, field_validator, model_validator
 
 from scs_deploy.model.base import StrictModel
 from scs_deploy.model.openstack import (
+    CINDER_BACKEND_NAME,
+    DEFAULT_VOLUME_TYPE,
     EXTERNAL_PHYSNET,
     LISTENERS,
     MARIADB_PORT,
@@ -482,14 +484,50 @@ class Region(StrictModel):
             if self.service_hosts(spec.name)
         }
 
+    @property
+    def volume_types(self) -> list[dict[str, Any]]:
+        """One type per Cinder backend ([] without Cinder), described as scs-0114 asks."""
+        if not self.service_hosts("cinder"):
+            return []
+        return [
+            {
+                "name": DEFAULT_VOLUME_TYPE,
+                "description": self.ceph.volume_type_description,
+                "is_public": True,
+                "extra_specs": {"volume_backend_name": CINDER_BACKEND_NAME},
+            }
+        ]
+
+    @cached_property
+    def object_store_endpoint(self) -> dict[str, Any]:
+        """The Ceph RADOS gateway's Swift API in the catalog ({} without a gateway); the URL
+        names the project, whose gateway tenant holds its containers and buckets."""
+        if not self.groups["ceph_rgw"]:
+            return {}
+        port = self.ceph.rgw_port
+        path = "/swift/v1/AUTH_%(project_id)s"
+        return {
+            "type": "object-store",
+            "name": "swift",
+            "port": port,
+            "public_url": f"https://{self.public_vip}:{port}{path}",
+            "internal_url": f"https://{self.vip}:{port}{path}",
+        }
+
     @cached_property
     def endpoint_probes(self) -> dict[str, str]:
-        """Service and interface ("keystone public") to the URL a GET probes: up to a %(...)s."""
-        return {
+        """Service and interface ("keystone public") to the URL a GET probes: up to a %(...)s;
+        the object store at its root, where S3 answers anonymous requests."""
+        probes = {
             f"{name} {interface}": re.sub(r"/?%\(.*$", "", entry[f"{interface}_url"])
             for name, entry in self.endpoints.items()
             for interface in ("public", "internal")
         }
+        if self.object_store_endpoint:
+            for interface in ("public", "internal"):
+                url = self.object_store_endpoint[f"{interface}_url"]
+                probes[f"object-store {interface}"] = re.sub(r"^(https://[^/]+)/.*$", r"\1/", url)
+        return probes
 
     @cached_property
     def haproxy_services(self) -> list[dict[str, Any]]:
@@ -532,6 +570,20 @@ class Region(StrictModel):
             for listener in LISTENERS
             if self.service_hosts(listener.service)
         ]
+        if self.object_store_endpoint:
+            services.append(
+                {
+                    "name": "swift",
+                    "port": self.ceph.rgw_port,
+                    "mode": "http",
+                    "tls": True,
+                    "check_path": "/",
+                    "check_status": [200],
+                    "bind": binds,
+                    "backends": backends(self.groups["ceph_rgw"], self.ceph.rgw_port),
+                    "active_backends": 0,
+                }
+            )
         # Clients reach the database on the management VIP only; one server takes
         # the writes at a time (what Galera wants, too).
         services.append(

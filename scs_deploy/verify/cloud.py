@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from scs_deploy.verify.core import Outcome
+from scs_deploy.verify.workload import Workload
 
 
 class RegionCloud:
@@ -53,6 +52,8 @@ class RegionCloud:
         """The smoke workload, run once for every check that reads from it; a failure is
         kept too, so that the checks after the first do not boot another guest."""
         if self._workload is None:
+            from scs_deploy.verify.workload import run_workload
+
             self._workload = run_workload(self)
         if isinstance(self._workload, Exception):
             raise self._workload
@@ -86,12 +87,21 @@ class RegionCloud:
         return True
 
     def s3_probe(self, url: str) -> str:
-        """The body of S3's answer at ``url`` to a request signed with an unknown key."""
+        """The body of S3's answer at ``url`` to a request signed (AWS signature 4, as S3
+        clients sign) with an access key that does not exist."""
         import requests
 
+        stamp = self.now.strftime("%Y%m%dT%H%M%SZ")
+        scope = f"{stamp[:8]}/us-east-1/s3/aws4_request"
         answer = requests.get(
             url,
-            headers={"Authorization": "AWS scs-verify-unknown-key:c2lnbmF0dXJl"},
+            headers={
+                "x-amz-date": stamp,
+                "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+                "Authorization": "AWS4-HMAC-SHA256 "
+                f"Credential=scs-verify-unknown-key/{scope}, "
+                "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=" + "0" * 64,
+            },
             verify=self.member.session.verify,
             timeout=30,
         )
@@ -134,37 +144,3 @@ class RegionCloud:
         """The service catalog of a member's token: type, name and endpoints of each."""
         access = self.member.session.auth.get_access(self.member.session)
         return list(access.service_catalog.catalog)
-
-
-@dataclass
-class Workload:
-    """What the smoke workload saw: its timings and the checks made inside the guest."""
-
-    summary: str
-    entropy: dict[str, Outcome] = field(default_factory=dict)
-
-
-def run_workload(cloud: RegionCloud) -> Workload | Exception:
-    """A member boots the test guest from a volume and reaches it over a floating IP and
-    SSH (``scs-deploy smoke``); inside, the entropy checks of scs-0101 run."""
-    from scs_deploy import smoke
-    from scs_deploy.testbed import image as test_image
-    from scs_deploy.verify import entropy
-
-    found: dict[str, Outcome] = {}
-
-    def in_guest(run: smoke.GuestRun) -> None:
-        found.update(entropy.outcomes_from_guest(run))
-
-    try:
-        settings = smoke.SmokeSettings(image=test_image.ensure(cloud.say), prefix="scs-verify")
-        result = smoke.run(cloud.admin, cloud.member, settings, cloud.say, in_guest=in_guest)
-    # Kept and raised to every check that needs the workload (see RegionCloud.workload).
-    except Exception as exc:
-        return exc
-    seconds = result.timings.get("server create to first ping", 0)
-    return Workload(
-        summary=f"guest reached at {result.floating_ip} {seconds:.0f} s after its creation, "
-        f"volume {' '.join(result.disks)} attached",
-        entropy=found,
-    )

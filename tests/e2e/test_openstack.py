@@ -26,6 +26,7 @@ CATALOG_TYPES = {
     "compute",
     "network",
     "key-manager",
+    "load-balancer",
 }
 OPENSTACK_UNITS = (
     "mariadb",
@@ -42,6 +43,8 @@ OPENSTACK_UNITS = (
     "barbican-api",
     "barbican-worker",
     "barbican-keystone-listener",
+    "octavia-api",
+    "octavia-driver-agent",
 )
 
 

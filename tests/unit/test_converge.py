@@ -45,6 +45,8 @@ CONTROL_GROUPS = {
     "placement",
     "cinder",
     "barbican",
+    "octavia",
+    "ceph_rgw",
     "ovn_central",
     "ovn_controller",
     "neutron",

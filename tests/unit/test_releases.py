@@ -72,6 +72,15 @@ def test_services_and_extras_are_pinned(release_id: str) -> None:
 
 
 @pytest.mark.parametrize("release_id", RELEASES)
+def test_octavia_venv_carries_the_ovn_provider(release_id: str) -> None:
+    # Octavia's only provider is OVN's (no amphora): its driver and agent are entry
+    # points of ovn-octavia-provider, which must come into Octavia's venv.
+    release = load_release(release_id)
+    extras = [canonical(e.partition("==")[0]) for e in release.openstack.services["octavia"].extras]
+    assert "ovn-octavia-provider" in extras
+
+
+@pytest.mark.parametrize("release_id", RELEASES)
 def test_constraints_header_says_how_it_was_made(release_id: str) -> None:
     text = constraints_path(load_release(release_id)).read_text()
     assert "scripts/resolve_release_constraints.py" in text.split("\n\n")[0]

@@ -363,9 +363,13 @@ def test_endpoint_probes_cover_every_catalog_entry(region_dir: Callable[[str], P
     # BASE_REGION has a control host: every OpenStack API is in the catalog.
     assert set(region.endpoints) == {spec.name for spec in SERVICES}
     probes = region.endpoint_probes
+    # The object store (the Ceph RADOS gateway) is probed at its root, where S3 answers.
     assert set(probes) == {
-        f"{name} {interface}" for name in region.endpoints for interface in ("public", "internal")
+        f"{name} {interface}"
+        for name in [*region.endpoints, "object-store"]
+        for interface in ("public", "internal")
     }
+    assert probes["object-store internal"] == "https://10.0.0.10:7480/"
     for label, probe in probes.items():
         assert "%(" not in probe, label
     # No catalog URL of SERVICES carries a %(...)s template: the probes are the catalog URLs.
@@ -395,4 +399,6 @@ def test_endpoint_probes_cut_a_template(region_dir: Callable[[str], Path]) -> No
         "cinder internal": "https://10.0.0.10:8776/v3",
         "swift public": "https://203.0.113.5:8080",
         "swift internal": "https://10.0.0.10:8080/v1",
+        "object-store public": "https://10.0.0.10:7480/",
+        "object-store internal": "https://10.0.0.10:7480/",
     }

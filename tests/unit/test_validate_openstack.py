@@ -38,7 +38,7 @@ def test_unknown_service_and_host(region_dir: Callable[[str], Path]) -> None:
     problems = problems_of(region_dir, text)
     assert problems == [
         "region.yml:28:12 openstack.services.nova2: Input should be 'keystone', 'glance', "
-        "'placement', 'cinder', 'nova', 'neutron' or 'barbican'"
+        "'placement', 'cinder', 'nova', 'neutron', 'barbican' or 'octavia'"
     ]
 
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from openstack.exceptions import ForbiddenException
+from openstack.exceptions import ForbiddenException, NotFoundException
 
 from scs_deploy.model.scs import ScsSettings
 from scs_deploy.scs.flavor_names import MANDATORY_FLAVORS
@@ -935,13 +935,35 @@ def test_services_check_decides_every_id() -> None:
 
 
 class FakeKeyManager:
-    """The few key manager proxy calls the check makes, on a list of secrets."""
+    """The few key manager proxy calls the check makes, on a list of secrets.
 
-    def __init__(self, *, lists_new_secrets: bool = True, forbidden: bool = False) -> None:
+    Like openstacksdk's, a secret's ``id`` is its href and its UUID is ``secret_id``: the
+    calls that name one secret find it by the UUID only.
+    """
+
+    def __init__(
+        self,
+        *,
+        lists_new_secrets: bool = True,
+        forbidden: bool = False,
+        deletes: bool = True,
+        payload: str | None = None,
+    ) -> None:
         self.stored: list[SimpleNamespace] = []
         self.lists_new_secrets = lists_new_secrets
         self.forbidden = forbidden
+        self.deletes = deletes
+        self.payload = payload
         self.created = 0
+        self.made = 0
+
+    def secret(self, name: str, *, old: bool, payload: str = "") -> SimpleNamespace:
+        self.made += 1
+        uuid = f"00000000-0000-4000-8000-{self.made:012d}"
+        href = f"https://vip:9311/v1/secrets/{uuid}"
+        return SimpleNamespace(
+            id=href, secret_ref=href, secret_id=uuid, name=name, old=old, payload=payload
+        )
 
     def secrets(self, name: str) -> Iterator[SimpleNamespace]:
         return iter(
@@ -952,12 +974,31 @@ class FakeKeyManager:
         if self.forbidden:
             raise ForbiddenException("Forbidden: secret creation attempt not allowed")
         self.created += 1
-        secret = SimpleNamespace(old=False, **fields)
+        secret = self.secret(fields["name"], old=False, payload=fields["payload"])
         self.stored.append(secret)
         return secret
 
-    def delete_secret(self, secret: SimpleNamespace, ignore_missing: bool = True) -> None:
-        self.stored = [s for s in self.stored if s is not secret]
+    def _find(self, uuid: str) -> SimpleNamespace:
+        for secret in self.stored:
+            if secret.secret_id == uuid:
+                return secret
+        raise NotFoundException(f"404: /v1/secrets/{uuid}")
+
+    def get_secret(self, uuid: str) -> SimpleNamespace:
+        secret = self._find(uuid)
+        if self.payload is None:
+            return secret
+        return SimpleNamespace(**{**vars(secret), "payload": self.payload})
+
+    def delete_secret(self, uuid: str, ignore_missing: bool = True) -> None:
+        try:
+            secret = self._find(uuid)
+        except NotFoundException:
+            if ignore_missing:
+                return
+            raise
+        if self.deletes:
+            self.stored.remove(secret)
 
 
 def key_manager_cloud(proxy: FakeKeyManager, with_key_manager: bool = True) -> SimpleNamespace:
@@ -969,7 +1010,7 @@ def test_a_member_stores_lists_and_deletes_a_secret() -> None:
     """PASS when a member's secret round-trips; a leftover of an earlier run goes first,
     and nothing stays behind."""
     proxy = FakeKeyManager()
-    proxy.stored.append(SimpleNamespace(name=key_manager.SECRET_NAME, old=True))
+    proxy.stored.append(proxy.secret(key_manager.SECRET_NAME, old=True))
     outcomes = key_manager.check(key_manager_cloud(proxy))
     assert outcomes[key_manager.TEST_ID].status == "PASS"
     assert "secret" in outcomes[key_manager.TEST_ID].reason
@@ -983,6 +1024,20 @@ def test_a_secret_the_member_cannot_list_fails_and_is_deleted() -> None:
     outcome = key_manager.check(key_manager_cloud(proxy))[key_manager.TEST_ID]
     assert outcome == failed("the member's new secret is not in its list")
     assert proxy.stored == []
+
+
+def test_a_secret_that_reads_back_wrong_fails_and_is_deleted() -> None:
+    proxy = FakeKeyManager(payload="something else")
+    outcome = key_manager.check(key_manager_cloud(proxy))[key_manager.TEST_ID]
+    assert outcome == failed("the member's secret reads back as 'something else', not 'scs-verify'")
+    assert proxy.stored == []
+
+
+def test_a_secret_still_listed_after_its_deletion_fails() -> None:
+    """A deletion the key manager ignores is no deletion."""
+    proxy = FakeKeyManager(deletes=False)
+    outcome = key_manager.check(key_manager_cloud(proxy))[key_manager.TEST_ID]
+    assert outcome == failed("the member's secret is still listed after its deletion")
 
 
 def test_a_member_forbidden_to_store_secrets_fails() -> None:

@@ -55,7 +55,7 @@ def test_the_workload_runs_once_and_its_failure_is_kept(
     """Two checks read the workload: one guest boot; a failed boot fails both, once."""
     from datetime import UTC, datetime
 
-    from scs_deploy.verify import cloud as cloud_module
+    from scs_deploy.verify import workload as workload_module
 
     runs: list[int] = []
 
@@ -63,7 +63,7 @@ def test_the_workload_runs_once_and_its_failure_is_kept(
         runs.append(1)
         return RuntimeError("no external network")
 
-    monkeypatch.setattr(cloud_module, "run_workload", boot)
+    monkeypatch.setattr(workload_module, "run_workload", boot)
     cloud = RegionCloud(tmp_path / "clouds.yaml", "r", datetime(2026, 11, 1, tzinfo=UTC))
     for _ in range(2):
         with pytest.raises(RuntimeError, match="no external network"):
