@@ -226,6 +226,7 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
     tls = region.openstack.tls
     return {
         "scs_openstack_region": region.openstack.region_name,
+        "scs_availability_zone": region.openstack.availability_zone,
         "scs_cinder_backend_name": CINDER_BACKEND_NAME,
         "scs_cinder_default_volume_type": DEFAULT_VOLUME_TYPE,
         "scs_openstack_venv_root": VENV_ROOT,

@@ -288,6 +288,9 @@ class OpenStackSettings(StrictModel):
     services: dict[OpenStackServiceName, list[str]] = {}
     compute: ComputeSettings = ComputeSettings()
     network: NetworkSettings = NetworkSettings()
+    # The one availability zone of compute, network and storage (scs-0121: the same name
+    # in every service, so that a server, its network and its volumes go together).
+    availability_zone: str = Field(default="nova", pattern=r"^[A-Za-z0-9_.-]{1,63}$")
 
 
 class KaasSettings(StrictModel):

@@ -25,8 +25,10 @@ __all__ = [
     "OpenStackRelease",
     "OsSupport",
     "Release",
+    "ScsRelease",
     "SecretKind",
     "ServicePin",
+    "StandardImage",
     "available_releases",
     "constraints_path",
     "load_release",
@@ -118,9 +120,51 @@ class OsSupport(_Frozen):
     version: NonEmptyStr
 
 
+class StandardImage(_Frozen):
+    """An image of scs-0104: the names that are it, where it may come from, and whether a
+    region must offer it."""
+
+    # The test ids' suffix: scs-0104-source-<key>, scs-0104-image-<key>.
+    key: Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+    name: NonEmptyStr
+    # A regular expression an image name starts with; without one, the name itself.
+    name_scheme: str | None = None
+    # URL prefixes its image_source property may start with.
+    sources: list[Annotated[str, Field(pattern=r"^https://")]] = Field(min_length=1)
+    status: Literal["mandatory", "recommended", "optional"]
+
+    @property
+    def mandatory(self) -> bool:
+        return self.status == "mandatory"
+
+    def matches(self, name: str) -> bool:
+        """Whether an image of this name is this standard image."""
+        if self.name_scheme is not None:
+            return re.match(self.name_scheme, name) is not None
+        return name == self.name
+
+    @field_validator("name_scheme")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+
+class ScsRelease(_Frozen):
+    """What the SCS standards ask of the region, as this release reads them."""
+
+    certificate: NonEmptyStr
+    standard_images: list[StandardImage] = Field(min_length=1)
+
+
 class Release(_Frozen):
     id: Annotated[str, Field(pattern=r"^[0-9]{4}\.[0-9]+$")]
     openstack: OpenStackRelease
+    scs: ScsRelease
     ceph: CephRelease
     kubernetes: KubernetesRelease
     cluster_api: ClusterApiRelease

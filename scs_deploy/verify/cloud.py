@@ -9,19 +9,28 @@ standards speak of the operator's settings.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from scs_deploy.releases import StandardImage
 from scs_deploy.verify.workload import Workload
 
 
 class RegionCloud:
-    def __init__(self, clouds_yaml: Path, region_name: str, now: datetime) -> None:
+    def __init__(
+        self,
+        clouds_yaml: Path,
+        region_name: str,
+        now: datetime,
+        standard_images: Sequence[StandardImage] = (),
+    ) -> None:
         self.clouds_yaml = clouds_yaml
         self.region_name = region_name
         self.now = now
+        # scs-0104's images, as the region's release lists them.
+        self.standard_images = tuple(standard_images)
         self._connections: dict[str, Any] = {}
         self._workload: Workload | Exception | None = None
         self.say: Callable[[str], None] = lambda _line: None

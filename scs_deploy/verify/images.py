@@ -3,11 +3,11 @@ sees. Hidden images are out of scope: Glance does not list them by default."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
+from scs_deploy.model import DEFAULT_RELEASE
+from scs_deploy.releases import StandardImage, load_release
 from scs_deploy.scs.image_metadata import (
     PROPERTY_RULES,
     Image,
@@ -55,78 +55,10 @@ def metadata(images: Sequence[Image], now: datetime) -> dict[str, Outcome]:
     return outcomes
 
 
-@dataclass(frozen=True)
-class StandardImage:
-    """An image of scs-0104: the names that are it and the sources it may come from."""
-
-    key: str
-    name: str
-    name_pattern: str | None
-    sources: tuple[str, ...]
-    mandatory: bool
-
-    def matches(self, name: str) -> bool:
-        if self.name_pattern is not None:
-            return re.match(self.name_pattern, name) is not None
-        return name == self.name
-
-
-def _ubuntu(version: str, codename: str, *, mandatory: bool = False) -> StandardImage:
-    return StandardImage(
-        f"ubuntu-{version.replace('.', '')}",
-        f"Ubuntu {version}",
-        None,
-        (
-            f"https://cloud-images.ubuntu.com/releases/{codename}/",
-            f"https://cloud-images.ubuntu.com/{codename}/",
-        ),
-        mandatory,
-    )
-
-
-def _debian(version: int, codename: str) -> StandardImage:
-    return StandardImage(
-        f"debian-{version}",
-        f"Debian {version}",
-        None,
-        (
-            f"https://cloud.debian.org/images/cloud/{codename}/",
-            f"https://cdimage.debian.org/cdimage/cloud/{codename}/",
-        ),
-        False,
-    )
-
-
-_CAPI_SOURCES: tuple[str, ...] = (
-    "https://nbg1.your-objectstorage.com/osism/openstack-k8s-capi-images/",
-    "https://swift.services.a.regiocloud.tech/swift/v1/AUTH_b182637428444b9aa302bb8d5a5a418c/"
-    "openstack-k8s-capi-images/ubuntu-2404-kube",
-    "https://swift.services.a.regiocloud.tech/swift/v1/AUTH_b182637428444b9aa302bb8d5a5a418c/"
-    "openstack-k8s-capi-images/ubuntu-2204-kube",
-)
-
-#: scs-0104 v1 with the image list of certificate v5 (and the older CAPI name scheme).
-STANDARD_IMAGES: tuple[StandardImage, ...] = (
-    StandardImage(
-        "capi-1",
-        "ubuntu-capi-image v",
-        r"ubuntu-capi-image v[0-9]\.[0-9]+(\.[0-9]+)?",
-        _CAPI_SOURCES,
-        False,
-    ),
-    StandardImage(
-        "capi-2",
-        "ubuntu-capi-image-v",
-        r"ubuntu-capi-image-v[0-9]\.[0-9]+(\.[0-9]+)?",
-        _CAPI_SOURCES,
-        False,
-    ),
-    _ubuntu("24.04", "noble", mandatory=True),
-    _ubuntu("22.04", "jammy"),
-    _ubuntu("20.04", "focal"),
-    _debian(13, "trixie"),
-    _debian(12, "bookworm"),
-    _debian(11, "bullseye"),
+#: scs-0104's images as the default release lists them (the ids are the same in every
+#: release; a region is checked against its own release's list).
+STANDARD_IMAGES: tuple[StandardImage, ...] = tuple(
+    load_release(DEFAULT_RELEASE).scs.standard_images
 )
 SOURCE_IDS: tuple[str, ...] = tuple(f"scs-0104-source-{s.key}" for s in STANDARD_IMAGES)
 PRESENCE_IDS: tuple[str, ...] = tuple(
@@ -134,16 +66,20 @@ PRESENCE_IDS: tuple[str, ...] = tuple(
 )
 
 
-def missing_mandatory(images: Sequence[Image]) -> list[StandardImage]:
+def missing_mandatory(
+    images: Sequence[Image], specs: Sequence[StandardImage] = STANDARD_IMAGES
+) -> list[StandardImage]:
     return [
         spec
-        for spec in STANDARD_IMAGES
+        for spec in specs
         if spec.mandatory and not any(spec.matches(text(i, "name")) for i in images)
     ]
 
 
 def standard(
-    images: Sequence[Image], unavailable: Mapping[str, str] | None = None
+    images: Sequence[Image],
+    unavailable: Mapping[str, str] | None = None,
+    specs: Sequence[StandardImage] = STANDARD_IMAGES,
 ) -> dict[str, Outcome]:
     """Standard images come from their upstream sources; the mandatory ones are there.
 
@@ -152,12 +88,12 @@ def standard(
     """
     unavailable = unavailable or {}
     outcomes: dict[str, Outcome] = {}
-    for spec in STANDARD_IMAGES:
+    for spec in specs:
         found = [i for i in images if spec.matches(text(i, "name"))]
         wrong = [
             f"{text(i, 'name')}: image_source {text(i, 'image_source') or 'missing'}"
             for i in found
-            if not text(i, "image_source").startswith(spec.sources)
+            if not text(i, "image_source").startswith(tuple(spec.sources))
         ]
         outcomes[f"scs-0104-source-{spec.key}"] = all_of(
             wrong, when_clean=f"{len(found)} {spec.name} images" if found else "none offered"

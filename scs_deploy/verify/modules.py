@@ -28,13 +28,13 @@ def _images(cloud: Any) -> dict[str, Outcome]:
 def _standard_images(cloud: Any) -> dict[str, Outcome]:
     """A mandatory image that is missing because its source cannot be reached from here
     (no image site answers the testbed) is a SKIP with that reason."""
-    found = cloud.public_images
+    found, specs = cloud.public_images, cloud.standard_images
     unavailable = {
         spec.name: f"no image {spec.name}, and its source {spec.sources[0]} does not answer here"
-        for spec in images.missing_mandatory(found)
+        for spec in images.missing_mandatory(found, specs)
         if not cloud.reachable(spec.sources[0])
     }
-    return images.standard(found, unavailable)
+    return images.standard(found, unavailable, specs)
 
 
 MODULES: tuple[Module, ...] = (

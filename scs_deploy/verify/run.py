@@ -35,7 +35,10 @@ def verify_region(
     clouds = clouds_file(region_dir)
     if not clouds.exists():
         raise ScsDeployError(f"{clouds} does not exist: deploy the openstack phase first")
-    cloud = RegionCloud(clouds, region.name, datetime.now(UTC))
+    from scs_deploy.releases import load_release
+
+    release = load_release(region.release)
+    cloud = RegionCloud(clouds, region.name, datetime.now(UTC), release.scs.standard_images)
     cloud.say = say
     try:
         return run_modules(modules, cloud, only)

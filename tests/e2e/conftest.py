@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from scs_deploy.testbed import TestbedInfo
 
+#: A deployed one-host testbed directory to run the shared-deployment tests on, instead of
+#: bringing one up (and down): `SCS_E2E_TESTBED=testbed pytest tests/e2e/test_scs.py`.
+EXISTING_TESTBED_ENV = "SCS_E2E_TESTBED"
 #: Disks of the shared testbed's host; region.yml starts with the first two
 #: (test_ceph adds the third).
 SHARED_DISKS = 3
@@ -48,6 +52,11 @@ def shared_testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Testbed
     from scs_deploy import testbed as testbed_api
     from tests.e2e.helpers import deploy, disk_list
 
+    existing = os.environ.get(EXISTING_TESTBED_ENV)
+    if existing:
+        # A developer's deployed one-host testbed: used as it is, and left up.
+        yield testbed_api.status(Path(existing))
+        return
     directory = tmp_path_factory.mktemp("region") / "testbed"
     info = testbed_api.up(directory, hosts=1, disks=SHARED_DISKS, disk_size="8G")
     try:

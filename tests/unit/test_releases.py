@@ -149,3 +149,27 @@ def test_release_is_frozen() -> None:
     release = load_release("2026.1")
     with pytest.raises(ValidationError):
         release.id = "2026.2"  # type: ignore[misc]
+
+
+def test_every_release_lists_the_images_of_scs_0104_v5() -> None:
+    """Each image of the certificate's scs-0104 list (../shared) is in the release with the
+    same name or name scheme, sources and status (optional where the list gives none)."""
+    reference = Path(__file__).resolve().parents[3] / "shared" / "scs-standards"
+    listing = reference / "scs-0104-v1-images-v5.yaml"
+    if not listing.exists():
+        pytest.skip(f"{listing} is not here")
+    import yaml
+
+    wanted = yaml.safe_load(listing.read_text())["images"]
+    for release_id in available_releases():
+        specs = load_release(release_id).scs.standard_images
+        for entry in wanted:
+            if entry["name"] == "Debian 10":
+                continue  # in the list, but no test id of certificate v5.1 checks it
+            scheme = entry.get("name_scheme")
+            found = [
+                s for s in specs if (s.name_scheme == scheme if scheme else s.name == entry["name"])
+            ]
+            assert len(found) == 1, (release_id, entry["name"])
+            assert found[0].sources == entry["source"], (release_id, entry["name"])
+            assert found[0].status == entry.get("status", "optional"), (release_id, entry["name"])

@@ -125,6 +125,7 @@ def test_run_modules_on_a_few_compliant_resources() -> None:
     region = SimpleNamespace(
         public_images=[],
         reachable=lambda url: False,
+        standard_images=images.STANDARD_IMAGES,
         default_security_group_rules=[
             {
                 "direction": "egress",
