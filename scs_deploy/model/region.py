@@ -29,6 +29,18 @@ from scs_deploy.model.scs import ScsSettings
 
 DEFAULT_RELEASE = "2026.1"
 
+# The pools of the RADOS gateway's default zone, and the placement groups each starts with.
+RGW_POOLS: tuple[str, ...] = (
+    ".rgw.root",
+    "default.rgw.log",
+    "default.rgw.control",
+    "default.rgw.meta",
+    "default.rgw.buckets.index",
+    "default.rgw.buckets.data",
+    "default.rgw.buckets.non-ec",
+)
+RGW_POOL_PG_NUM = 8
+
 HostRole = Literal["control", "compute", "network", "storage", "kaas"]
 NetworkName = Literal["management", "public", "storage", "tunnel", "external"]
 NETWORK_NAMES: tuple[NetworkName, ...] = ("management", "public", "storage", "tunnel", "external")
@@ -642,16 +654,28 @@ class Region(StrictModel):
 
     @cached_property
     def ceph_pools(self) -> list[dict[str, Any]]:
+        """The RBD pools, and the RADOS gateway's: made here with few placement groups
+        (the autoscaler grows them with their data), before the gateway would make them
+        itself with the default count, and its bucket data pool as a "bulk" pool with
+        hundreds, more than a small cluster's OSDs may hold."""
         pools = self.ceph.pools
-        return [
-            {
+
+        def pool(name: str, application: str, pg_num: int | None) -> dict[str, Any]:
+            return {
                 "name": name,
                 "size": self.ceph.replicas,
                 "min_size": self.ceph.min_size,
-                "application": "rbd",
+                "application": application,
+                "pg_num": pg_num,
             }
+
+        found = [
+            pool(name, "rbd", None)
             for name in (pools.images, pools.volumes, pools.vms, pools.backups)
         ]
+        if self.groups["ceph_rgw"]:
+            found += [pool(name, "rgw", RGW_POOL_PG_NUM) for name in RGW_POOLS]
+        return found
 
     @cached_property
     def ceph_clients(self) -> list[CephClient]:
