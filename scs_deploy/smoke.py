@@ -99,7 +99,8 @@ class _Resources:
         return failures
 
 
-def _wait(what: str, probe: Callable[[], Any], timeout: float, interval: float = 2) -> Any:
+def wait_for(what: str, probe: Callable[[], Any], timeout: float, interval: float = 2) -> Any:
+    """``probe()``'s first true answer; a SmokeError naming ``what`` after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
@@ -333,7 +334,7 @@ def _run(
         server = compute.wait_for_server(server, status="ACTIVE", wait=int(settings.boot_timeout))
 
     with _timed(result, "address on the console", say):
-        result.guest_address = _wait(
+        result.guest_address = wait_for(
             "the guest to log its address on the console",
             lambda: guest_address(compute.get_server_console_output(server)["output"]),
             settings.boot_timeout,
@@ -350,7 +351,7 @@ def _run(
     made.add("floating IP", lambda: network.delete_ip(floating, ignore_missing=True))
     result.floating_ip = floating.floating_ip_address
     with _timed(result, "floating IP answers ping", say):
-        _wait(
+        wait_for(
             f"{result.floating_ip} to answer ping",
             lambda: ping(result.floating_ip),
             settings.reach_timeout,
@@ -358,7 +359,7 @@ def _run(
     result.timings["server create to first ping"] = round(time.monotonic() - started, 1)
 
     with _timed(result, "SSH login", say):
-        hostname = _wait(
+        hostname = wait_for(
             f"SSH to root@{result.floating_ip}",
             lambda: guest_run(key, result.floating_ip, "hostname"),
             settings.reach_timeout,
@@ -378,7 +379,7 @@ def _run(
             lambda: _detach(compute, storage, server, attachment, volume),
         )
         storage.wait_for_status(volume, "in-use", wait=300)
-        found = _wait(
+        found = wait_for(
             "the second disk in the guest",
             lambda: _second_disk(key, result.floating_ip),
             settings.reach_timeout,
@@ -397,7 +398,7 @@ def _delete_server(compute: Any, server: Any) -> None:
     compute.delete_server(server, ignore_missing=True)
     # Nova answers a GET with status DELETED (which ends wait_for_delete) while the
     # project's server list still shows it: gone means gone from the list.
-    _wait(
+    wait_for(
         f"server {server.id} to go",
         lambda: all(listed.id != server.id for listed in compute.servers()),
         300,

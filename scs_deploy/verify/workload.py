@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,19 +31,6 @@ class Workload:
         return "; ".join(self.steps)
 
 
-def _wait(what: str, probe: Callable[[], Any], timeout: float = LB_TIMEOUT) -> Any:
-    from scs_deploy.smoke import SmokeError
-
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise SmokeError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(3)
-
-
 def _ssh_hostname(guest: Guest, address: str) -> str:
     from scs_deploy.smoke import SmokeError
 
@@ -60,7 +46,7 @@ def load_balancer(
     """A TCP load balancer (the OVN provider) in front of SSH on ``backends`` (address ->
     the host name it answers with; default: the guest), reached over a floating IP of its
     own until every backend has answered; everything is deleted again."""
-    from scs_deploy.smoke import SmokeError
+    from scs_deploy.smoke import SmokeError, wait_for
 
     lb_api, network = member.load_balancer, member.network
     result = guest.result
@@ -104,9 +90,10 @@ def load_balancer(
             seen.add(name)
             return expected <= seen
 
-        _wait(
+        wait_for(
             f"SSH through the load balancer at {address} to reach {sorted(expected)}",
             every_backend_answered,
+            LB_TIMEOUT,
         )
         return (
             f"SSH through a load balancer at {address} reached {len(expected)} "
@@ -116,9 +103,10 @@ def load_balancer(
         if floating is not None:
             network.delete_ip(floating, ignore_missing=True)
         lb_api.delete_load_balancer(balancer, ignore_missing=True, cascade=True)
-        _wait(
+        wait_for(
             "the load balancer to go",
             lambda: lb_api.find_load_balancer(balancer.id, ignore_missing=True) is None,
+            LB_TIMEOUT,
         )
 
 

@@ -84,7 +84,12 @@ def _delete_flavor(cloud: TestbedInfo, admin: Any) -> None:
 
 def _drop_image_property(cloud: TestbedInfo, admin: Any) -> None:
     image = admin.image.find_image("scs-test-guest", ignore_missing=False)
-    admin.image.update_image(image, image_build_date=None)
+    # A JSON patch "remove": openstacksdk sends None as a value, which Glance refuses.
+    admin.image.patch(
+        f"/images/{image.id}",
+        json=[{"op": "remove", "path": "/image_build_date"}],
+        headers={"Content-Type": "application/openstack-images-v2.1-json-patch"},
+    ).raise_for_status()
 
 
 def _drop_default_rule(cloud: TestbedInfo, admin: Any) -> None:
@@ -238,7 +243,7 @@ def test_a_load_balancer_balances_tcp_over_two_servers(
         )
         try:
             compute.wait_for_server(second, status="ACTIVE", wait=600)
-            address = smoke._wait(
+            address = smoke.wait_for(
                 "the second guest's address on its console",
                 lambda: smoke.guest_address(compute.get_server_console_output(second)["output"]),
                 600,

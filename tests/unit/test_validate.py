@@ -169,3 +169,34 @@ def test_duplicate_key_is_a_syntax_error(region_dir: Callable[[str], Path]) -> N
 def test_missing_region_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         load_region(RegionDir(tmp_path))
+
+
+def test_scs_rules_are_reported_where_the_flavor_or_image_is(
+    region_dir: Callable[[str], Path],
+) -> None:
+    """A non-standard flavor name and an image without scs-0102 metadata: exit-2 problems at
+    their lines in region.yml, naming the rule and the way out (scs_exempt); a missing image
+    file is one too."""
+    text = (
+        BASE_REGION
+        + "scs:\n"
+        + "  flavors:\n"
+        + "    - {name: m1.small, vcpus: 1, ram: 2048, disk: 10}\n"
+        + "  images:\n"
+        + "    - {name: cirros, file: cirros.img, min_disk: 1, min_ram: 64,\n"
+        + "       properties: {architecture: x86_64}}\n"
+    )
+    problems = problems_of(region_dir, text)
+    lines = len(BASE_REGION.splitlines())
+    flavor = next(p for p in problems if "scs.flavors[0]" in p)
+    assert f"region.yml:{lines + 3}:" in flavor
+    assert "scs-0100" in flavor and "scs_exempt: true" in flavor
+    image = next(p for p in problems if "scs.images[0]" in p)
+    assert f"region.yml:{lines + 5}:" in image
+    assert "scs-0102-prop-os_distro" in image and "scs_exempt: true" in image
+    exempt = text.replace("disk: 10}", "disk: 10, scs_exempt: true}").replace(
+        "min_ram: 64,", "min_ram: 64, scs_exempt: true,"
+    )
+    assert problems_of(region_dir, exempt) == [
+        next(p for p in problems_of(region_dir, exempt) if "cirros.img is not a file" in p)
+    ]

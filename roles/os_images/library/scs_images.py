@@ -110,7 +110,20 @@ def ensure(module, conn, existing, wanted):
     if update:
         changes.append(f"{name}: {', '.join(sorted(update))}")
         if not module.check_mode:
-            conn.image.update_image(image, **update)
+            # JSON patch "add" sets a property whether it is there or not (openstacksdk's
+            # update_image sends "replace" for a removed one: Glance answers 409); the core
+            # attributes are always there and are replaced.
+            core = wanted_attributes(wanted)
+            patch = [
+                {"op": "replace" if key in core else "add", "path": f"/{key}", "value": value}
+                for key, value in update.items()
+            ]
+            response = conn.image.patch(
+                f"/images/{image.id}",
+                json=patch,
+                headers={"Content-Type": "application/openstack-images-v2.1-json-patch"},
+            )
+            openstack.exceptions.raise_from_response(response)
     return changes
 
 
