@@ -30,8 +30,9 @@ from scs_deploy.model.scs import ScsSettings
 DEFAULT_RELEASE = "2026.1"
 
 # The pools of the RADOS gateway's default zone, and the placement groups each starts with.
+# Not .rgw.root: since Reef a pool name that begins with "." is Ceph's own, and
+# `ceph osd pool create` makes none (the gateway makes that one itself).
 RGW_POOLS: tuple[str, ...] = (
-    ".rgw.root",
     "default.rgw.log",
     "default.rgw.control",
     "default.rgw.meta",
