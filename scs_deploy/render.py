@@ -17,6 +17,7 @@ from scs_deploy.model import Region
 from scs_deploy.model.openstack import (
     CINDER_BACKEND_NAME,
     DEFAULT_VOLUME_TYPE,
+    GALERA_CHECK_PORT,
     NOVA_METADATA_PORT,
     NOVNCPROXY_PORT,
     OVN_NB_PORT,
@@ -229,6 +230,7 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
         "scs_availability_zone": region.openstack.availability_zone,
         "scs_cinder_backend_name": CINDER_BACKEND_NAME,
         "scs_cinder_default_volume_type": DEFAULT_VOLUME_TYPE,
+        "scs_cinder_cluster": region.cinder_cluster,
         "scs_openstack_venv_root": VENV_ROOT,
         "scs_openstack_constraints_file": str(constraints_path(release)),
         "scs_openstack_wheel_host": wheel_host.name if wheel_host else "",
@@ -252,11 +254,15 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
         "scs_openstack_auth_url": region.endpoints.get("keystone", {}).get("internal_url", ""),
         "scs_haproxy_services": region.haproxy_services,
         "scs_mariadb_hosts": _named_addresses(region, "mariadb"),
+        "scs_mariadb_galera": region.mariadb_galera,
+        "scs_mariadb_galera_check_port": GALERA_CHECK_PORT,
         "scs_mariadb_address": str(internal_vip) if internal_vip else "",
         "scs_mariadb_client_host": f"{management.cidr.network_address}/{management.cidr.netmask}",
         "scs_rabbitmq_hosts": _named_addresses(region, "rabbitmq"),
         "scs_rabbitmq_port": RABBITMQ_PORT,
+        "scs_oslo_messaging_rabbit": region.oslo_messaging_rabbit,
         "scs_memcached_servers": region.memcached_servers,
+        "scs_memcached_dead_retry": region.memcached_dead_retry,
         "scs_openstack_tls_certificate_file": (
             str(region_dir.resolve(tls.certificate)) if tls else ""
         ),

@@ -1,4 +1,4 @@
-"""``scs-deploy testbed up|down|status|image``: local test hosts and their guest image.
+"""``scs-deploy testbed up|down|status|stop|start|image``: local test hosts and their guest image.
 
 Parse, call one function, print.
 """
@@ -77,6 +77,29 @@ def status(
         console.print_json(json.dumps(info.to_json()))
     else:
         _print_table(info)
+
+
+HostArgument = Annotated[str, typer.Argument(metavar="HOST", help="Host name, e.g. tb2.")]
+
+
+@app.command()
+def stop(host: HostArgument, directory: DirOption = Path("testbed")) -> None:
+    """Cut a host's power: SIGKILL to all its processes, no shutdown; its root and disks stay."""
+    from scs_deploy import testbed
+
+    with reported():
+        testbed.stop_host(directory, host, console=err_console)
+    console.print(f"{host}: stopped", markup=False)
+
+
+@app.command()
+def start(host: HostArgument, directory: DirOption = Path("testbed")) -> None:
+    """Boot a stopped host again on the root and disks it had; returns when SSH answers."""
+    from scs_deploy import testbed
+
+    with reported():
+        info = testbed.start_host(directory, host, console=err_console)
+    console.print(f"{info.name} ({info.address}): {info.state}", markup=False)
 
 
 @app.command()

@@ -12,6 +12,8 @@ OpenStackServiceName = Literal[
 VENV_ROOT = "/opt/scs/venvs"
 WHEEL_PORT = 8190
 MARIADB_PORT = 3306
+#: HTTP health check of a Galera node (infra_mariadb's galera-check), what HAProxy asks.
+GALERA_CHECK_PORT = 9200
 RABBITMQ_PORT = 5672
 MEMCACHED_PORT = 11211
 NOVA_METADATA_PORT = 8775
@@ -23,6 +25,15 @@ OVN_SB_RAFT_PORT = 6644
 # Cinder's RBD backend (its cinder.conf section and volume_backend_name) and its type.
 CINDER_BACKEND_NAME = "rbd-1"
 DEFAULT_VOLUME_TYPE = "rbd"
+# The cluster ([DEFAULT] cluster) the volume services of more than one host form:
+# active/active on the one RBD backend (docs/openstack.md, "Cinder on three hosts").
+CINDER_CLUSTER_NAME = "ceph"
+# [oslo_messaging_rabbit] rabbit_qos_prefetch_count with stream fanout (oslo.messaging
+# refuses 0, unlimited, there): kolla-ansible 2026.1's value.
+RABBITMQ_QOS_PREFETCH_COUNT = 50
+# Seconds a memcached server that did not answer is left out before a client tries it
+# again, with more than one server (oslo.cache's default: 300).
+MEMCACHED_DEAD_RETRY = 60
 # The physical network name Neutron and OVN give the external network's bridge.
 EXTERNAL_PHYSNET = "physnet1"
 # Debian's Ceph bindings, linked into the venvs of services that talk RADOS.

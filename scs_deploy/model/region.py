@@ -13,14 +13,18 @@ from pydantic import Field, field_validator, model_validator
 from scs_deploy.model.base import StrictModel
 from scs_deploy.model.openstack import (
     CINDER_BACKEND_NAME,
+    CINDER_CLUSTER_NAME,
     DEFAULT_VOLUME_TYPE,
     EXTERNAL_PHYSNET,
+    GALERA_CHECK_PORT,
     LISTENERS,
     MARIADB_PORT,
+    MEMCACHED_DEAD_RETRY,
     MEMCACHED_PORT,
     NOVNCPROXY_PORT,
     OVN_NB_PORT,
     OVN_SB_PORT,
+    RABBITMQ_QOS_PREFETCH_COUNT,
     SERVICE_NAMES,
     SERVICES,
     OpenStackServiceName,
@@ -601,21 +605,29 @@ class Region(StrictModel):
                 }
             )
         # Clients reach the database on the management VIP only; one server takes
-        # the writes at a time (what Galera wants, too).
-        services.append(
-            {
-                "name": "mariadb",
-                "port": MARIADB_PORT,
-                "mode": "tcp",
-                "tls": False,
-                "check_path": "",
-                "check_status": [],
-                "bind": [str(self.vip)] if self.vip else [],
-                "backends": backends(self.groups["mariadb"], MARIADB_PORT),
-                "active_backends": 1,
-            }
-        )
+        # the writes at a time (what Galera wants, too: no certification conflicts).
+        database: dict[str, Any] = {
+            "name": "mariadb",
+            "port": MARIADB_PORT,
+            "mode": "tcp",
+            "tls": False,
+            "check_path": "",
+            "check_status": [],
+            "bind": [str(self.vip)] if self.vip else [],
+            "backends": backends(self.groups["mariadb"], MARIADB_PORT),
+            "active_backends": 1,
+        }
+        if self.mariadb_galera:
+            # A Galera node outside the primary component accepts connections and refuses
+            # every query: HAProxy asks its HTTP health check instead of opening a connection.
+            database.update(check_path="/", check_status=[200], check_port=GALERA_CHECK_PORT)
+        services.append(database)
         return services
+
+    @property
+    def mariadb_galera(self) -> bool:
+        """More than one database host form a Galera cluster."""
+        return len(self.groups["mariadb"]) > 1
 
     @property
     def keepalived_router_id(self) -> int:
@@ -630,6 +642,48 @@ class Region(StrictModel):
     @cached_property
     def memcached_servers(self) -> list[str]:
         return [f"{h.address}:{MEMCACHED_PORT}" for h in self.hosts_with("control")]
+
+    @property
+    def memcached_dead_retry(self) -> int | None:
+        """Keystone's [cache] memcache_dead_retry: None (oslo.cache's 300 s) with one server.
+
+        With more, a server that failed is left out for this long and its keys go to the
+        others; a client that still skips it after it is back reads and writes those keys
+        elsewhere than the clients that do not, so a short time keeps invalidations (a
+        revoked token, a removed role) seen by every keystone process.
+        """
+        return MEMCACHED_DEAD_RETRY if len(self.memcached_servers) > 1 else None
+
+    @cached_property
+    def oslo_messaging_rabbit(self) -> dict[str, Any]:
+        """[oslo_messaging_rabbit] of every service that talks to RabbitMQ (one dict for all:
+        the processes on one vhost must declare its exchanges alike).
+
+        Durable queues are quorum queues everywhere. With more than one RabbitMQ host the
+        reply and fanout queues are replicated too (quorum queues, and one stream per fanout
+        topic), as kolla-ansible 2026.1 does. One host keeps them classic: a region's
+        fanout exchanges, once declared non-durable, refuse a durable declaration
+        (PRECONDITION_FAILED) while a queue is bound to them. use_queue_manager stays off:
+        its counter file /dev/shm/<host>_<processname>_qmanager would be shared by every
+        uWSGI-run API of a host (all of them are "uwsgi"), as different users, resetting
+        each other's counters into duplicate reply queue names.
+        """
+        options: dict[str, Any] = {"rabbit_quorum_queue": True}
+        if len(self.groups["rabbitmq"]) > 1:
+            options.update(
+                {
+                    "rabbit_transient_quorum_queue": True,
+                    "rabbit_stream_fanout": True,
+                    "rabbit_qos_prefetch_count": RABBITMQ_QOS_PREFETCH_COUNT,
+                }
+            )
+        return options
+
+    @property
+    def cinder_cluster(self) -> str | None:
+        """Cinder's [DEFAULT] cluster: the volume services of more than one host form one
+        (active/active); None with one host, which keeps its own host name."""
+        return CINDER_CLUSTER_NAME if len(self.service_hosts("cinder")) > 1 else None
 
     def host(self, name: str) -> Host:
         for host in self.hosts:

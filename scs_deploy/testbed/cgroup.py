@@ -4,6 +4,17 @@ cgroup v2 (``memory`` in /sys/fs/cgroup/cgroup.controllers) gets
 /sys/fs/cgroup/scs-testbed/<host>/memory.max. Hybrid machines whose memory
 controller is still on v1 (as the build machines are: /sys/fs/cgroup/memory)
 get /sys/fs/cgroup/memory/scs-testbed/<host>/memory.limit_in_bytes.
+
+The host's cgroup holds its systemd-nspawn and every process of the container
+(on v1 the container sees its memory hierarchy read-only and cannot leave it),
+so it is also how a host is killed at once.
+
+On a hybrid machine the container's systemd tracks its units in the name=systemd
+(v1) and unified (v2) hierarchies, where systemd-nspawn puts the container beside
+its own cgroup. Without a cgroup of its own there, every host's systemd would share
+/payload: a unit (keystone-api.service on three control hosts) would never be empty
+for one host while another runs it, so each stop would wait for its timeout. Each
+host's nspawn therefore also joins scs-testbed/<host> in those hierarchies.
 """
 
 from __future__ import annotations
@@ -72,6 +83,25 @@ def _enable_memory(path: Path) -> None:
         control.write_text("+memory\n")
 
 
+#: Hierarchies of a hybrid machine where systemd (the container's) tracks its units.
+TRACKING_HIERARCHIES = ("unified", "systemd")
+
+
+def tracking_cgroups(host: str, cgroup_root: Path = CGROUP_ROOT) -> list[Path]:
+    """The host's cgroups in the hierarchies where its systemd tracks units, besides the
+    memory one (on a cgroup v2 machine the memory cgroup is that hierarchy: none)."""
+    return [
+        cgroup_root / name / PARENT / host
+        for name in TRACKING_HIERARCHIES
+        if (cgroup_root / name / "cgroup.procs").is_file()
+    ]
+
+
+def tracking_parents(cgroup_root: Path = CGROUP_ROOT) -> list[Path]:
+    """scs-testbed in each tracking hierarchy (removed with the last testbed)."""
+    return [path.parent for path in tracking_cgroups("-", cgroup_root)]
+
+
 def join(path: Path) -> None:
     """Move the calling process into the cgroup (runs in the child before exec)."""
     (path / "cgroup.procs").write_text(f"{os.getpid()}\n")
@@ -85,6 +115,20 @@ def read_int(path: Path, name: str) -> int | None:
     return None if value == "max" else int(value)
 
 
+def pids(path: Path) -> list[int]:
+    """The processes in the cgroup and its children (none when it does not exist)."""
+    found: list[int] = []
+    for group in [path, *(p for p in path.rglob("*") if p.is_dir())]:
+        try:
+            listed = (group / "cgroup.procs").read_text().split()
+        except OSError:
+            continue
+        # v2 lists a process outside the reader's PID namespace as 0; kill(0) would
+        # hit the caller's own process group.
+        found += [pid for pid in map(int, listed) if pid > 0]
+    return found
+
+
 def kill_all(path: Path) -> int:
     """SIGKILL every process left in the cgroup and its children; returns how many.
 
@@ -93,16 +137,27 @@ def kill_all(path: Path) -> int:
     waits up to 180 s) may still run when nspawn is gone.
     """
     killed = 0
-    for group in [path, *(p for p in path.rglob("*") if p.is_dir())]:
-        try:
-            pids = (group / "cgroup.procs").read_text().split()
-        except OSError:
-            continue
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(pid), signal.SIGKILL)
-                killed += 1
+    for pid in pids(path):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
     return killed
+
+
+def kill(path: Path) -> None:
+    """SIGKILL everything in the cgroup and its children at once.
+
+    cgroup v2 has ``cgroup.kill``, which the kernel applies to the whole subtree,
+    forks in flight included. A v1 memory cgroup has none: each process gets its
+    SIGKILL in turn (call again until :func:`pids` finds none; what forked meanwhile
+    is in the cgroup too).
+    """
+    control = path / "cgroup.kill"
+    if control.is_file():
+        with contextlib.suppress(FileNotFoundError):  # the cgroup went in between
+            control.write_text("1\n")
+        return
+    kill_all(path)
 
 
 def remove(path: Path, timeout: float = 10.0) -> bool:

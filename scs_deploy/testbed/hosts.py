@@ -186,10 +186,15 @@ def start(
 ) -> int:
     """Start the host detached (own session, console to ``log``); returns nspawn's PID."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    tracking = cgroup.tracking_cgroups(name)
+    for path in tracking:
+        path.mkdir(parents=True, exist_ok=True)
 
     def enter_cgroup() -> None:
         if cgroup_path is not None:
             cgroup.join(cgroup_path)
+        for path in tracking:
+            cgroup.join(path)
 
     with log.open("ab") as console:
         process = subprocess.Popen(
@@ -261,6 +266,37 @@ def stop(pids: list[int], grace: float = 20.0) -> None:
         live = _wait_gone(live, wait)
     if live:
         raise TestbedError(f"systemd-nspawn processes {live} did not exit after SIGKILL")
+
+
+def power_off(pid: int | None, cgroup_path: Path | None, timeout: float = 30.0) -> None:
+    """Kill a host at once, as a power cut would: SIGKILL, no shutdown inside.
+
+    SIGKILL goes to the container's init, which takes its whole PID namespace
+    along (a process entered with nsenter too), to systemd-nspawn ``pid``, and to
+    all in the host's cgroup (see :func:`cgroup.kill`). Returns when none of them
+    is left.
+    """
+    named: list[int] = []
+    if pid is not None and pid > 0:
+        init = container_init(pid)
+        named = [pid] if init is None else [init, pid]
+    for target in named:
+        _signal(target, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while True:
+        if cgroup_path is not None:
+            cgroup.kill(cgroup_path)
+        left = [p for p in named if _alive(p)]
+        if cgroup_path is not None:
+            left += [p for p in cgroup.pids(cgroup_path) if p not in left and _alive(p)]
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise TestbedError(
+                f"processes {sorted(left)} of the host were sent SIGKILL and still live "
+                f"after {timeout:.0f} s (in uninterruptible sleep? see /proc/PID/stack)"
+            )
+        time.sleep(0.1)
 
 
 def _signal(pid: int, sig: int) -> None:

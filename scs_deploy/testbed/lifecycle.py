@@ -1,4 +1,5 @@
-"""``up``, ``down`` and ``status``: the order in which the other modules are used."""
+"""``up``, ``down``, ``status``, and ``stop_host``/``start_host`` of one host: the order
+in which the other modules are used."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scs_deploy.errors import TestbedError
+from scs_deploy.errors import TestbedError, UsageError
 from scs_deploy.lock import region_lock
 from scs_deploy.testbed import cgroup, disks, hosts, network, plan, rootfs
 from scs_deploy.testbed._run import Say, output
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 SSH_TIMEOUT = 120.0
+#: How long a stopped host's veths may take to vanish with its network namespace.
+LINK_TIMEOUT = 10.0
 
 
 def _sink(console: Console | None) -> Say:
@@ -176,7 +179,7 @@ def status(directory: Path, *, registry_file: RegistryFile | None = None) -> Tes
         usage_file = None
     infos = []
     for host in record.hosts:
-        running = host.pid is not None and hosts.is_nspawn(host.pid, Path(host.root))
+        running = _running(host)
         cg = Path(host.cgroup) if host.cgroup else None
         infos.append(
             HostInfo(
@@ -197,12 +200,139 @@ def status(directory: Path, *, registry_file: RegistryFile | None = None) -> Tes
     return TestbedInfo(directory=directory, complete=record.complete, hosts=tuple(infos))
 
 
+def stop_host(
+    directory: Path,
+    name: str,
+    console: Console | None = None,
+    *,
+    registry_file: RegistryFile | None = None,
+    link_timeout: float = LINK_TIMEOUT,
+) -> None:
+    """Cut the power of host ``name``: SIGKILL to all its processes at once, no shutdown.
+
+    Returns when none of its processes is left and its veths are gone. Its overlay
+    root, disks (loop devices attached), cgroup and registry entry stay, for
+    :func:`start_host`. Takes no region lock: a failover test cuts a host while the
+    region works.
+    """
+    say = _sink(console)
+    check_prerequisites()
+    directory = directory.resolve()
+    registry_file = registry_file or RegistryFile()
+    with registry_file.locked():
+        registry = registry_file.load()
+        host = _recorded_host(registry, directory, name, running=True)
+        assert host.pid is not None
+        say(f"cutting the power of {name} (SIGKILL to all its processes)…")
+        hosts.power_off(host.pid, Path(host.cgroup) if host.cgroup else None)
+        host.pid = None
+        registry_file.save(registry)
+        _drop_links(name, link_timeout, say)
+    say(f"{name} stopped; its root, disks and cgroup are kept")
+
+
+def start_host(
+    directory: Path,
+    name: str,
+    console: Console | None = None,
+    *,
+    registry_file: RegistryFile | None = None,
+    ssh_timeout: float = SSH_TIMEOUT,
+) -> HostInfo:
+    """Boot the stopped host ``name`` again as ``up`` booted it, on the root and disks it
+    had; returns when it answers SSH."""
+    say = _sink(console)
+    check_prerequisites()
+    directory = directory.resolve()
+    registry_file = registry_file or RegistryFile()
+    with registry_file.locked():
+        registry = registry_file.load()
+        host = _recorded_host(registry, directory, name, running=False)
+        _check_kept(directory, host)
+        # What a host that died by itself may have left: processes outside nspawn's
+        # PID namespace in its cgroup, veths of a namespace not freed yet.
+        if host.cgroup and cgroup.pids(Path(host.cgroup)):
+            say(f"killing what is left of {name} in {host.cgroup}")
+            hosts.power_off(None, Path(host.cgroup))
+        for item in network.remove_host_links(name):
+            say(f"removed {item}")
+        assert host.memory_max is not None
+        host.cgroup = str(cgroup.create(cgroup.memory_hierarchy(), name, host.memory_max))
+        started = _boot(directory, host, say)
+        registry_file.save(registry)
+        _await_ssh(directory, host, started, ssh_timeout, say)
+    return status(directory, registry_file=registry_file).host(name)
+
+
+def _recorded_host(registry: Registry, directory: Path, name: str, *, running: bool) -> HostRecord:
+    """The host ``name`` of the complete testbed in ``directory``, which must be
+    ``running`` or not; UsageError otherwise."""
+    quoted = shlex.quote(str(directory))
+    record = registry.testbeds.get(str(directory))
+    if record is None:
+        raise UsageError(
+            f"no testbed in {directory} (start one with 'scs-deploy testbed up --dir {quoted}')"
+        )
+    if not record.complete:
+        raise UsageError(
+            f"the testbed in {directory} is not up: its 'up' failed or still runs "
+            f"(see 'scs-deploy testbed status --dir {quoted}')"
+        )
+    try:
+        host = record.host(name)
+    except KeyError:
+        names = ", ".join(h.name for h in record.hosts)
+        raise UsageError(
+            f"no host {name!r} in the testbed in {directory} (its hosts: {names})"
+        ) from None
+    if _running(host) != running:
+        if running:
+            raise UsageError(
+                f"host {name} is already stopped; start it with: "
+                f"scs-deploy testbed start {name} --dir {quoted}"
+            )
+        raise UsageError(
+            f"host {name} is already running; stop it first: "
+            f"scs-deploy testbed stop {name} --dir {quoted}"
+        )
+    return host
+
+
+def _running(host: HostRecord) -> bool:
+    """True while the host's recorded systemd-nspawn runs."""
+    return host.pid is not None and hosts.is_nspawn(host.pid, Path(host.root))
+
+
+def _check_kept(directory: Path, host: HostRecord) -> None:
+    """Refuse to boot a host whose root or disks are no longer there (the machine
+    rebooted, or someone unmounted them): it would boot on an empty directory."""
+    missing = []
+    if host.root not in {m.target for m in hosts.current_mounts() if m.fstype == "overlay"}:
+        missing.append(f"its root {host.root} is not mounted")
+    backing = {d.device: d.backing_file for d in disks.attached()}
+    for disk in host.disks:
+        if disk.loop is None or backing.get(disk.loop) != disk.image:
+            missing.append(f"{disk.image} is not attached as {disk.loop}")
+    if missing:
+        raise TestbedError(
+            f"host {host.name} cannot be started: {'; '.join(missing)}; make the testbed "
+            f"again: scs-deploy testbed down --dir {shlex.quote(str(directory))}, then up"
+        )
+
+
+def _drop_links(name: str, timeout: float, say: Say) -> None:
+    """Wait until the dead host's veths are gone; delete those the kernel keeps longer."""
+    if network.wait_host_links_gone(name, timeout):
+        for item in network.remove_host_links(name):
+            say(f"removed {item}")
+
+
 # ---- up, step by step --------------------------------------------------------------------
 
 
 def _refuse_running(registry: Registry) -> None:
     for record in registry.testbeds.values():
-        live = [h.name for h in record.hosts if h.pid and hosts.is_nspawn(h.pid, Path(h.root))]
+        live = [h.name for h in record.hosts if _running(h)]
         if record.complete and live:
             raise TestbedError(
                 f"a testbed is running in {record.directory} (hosts {', '.join(live)}); "
@@ -237,7 +367,6 @@ def _create(
     certificates = hosts.machine_ca_certificates()
     started: dict[str, float] = {}
     for host in record.hosts:
-        binds = []
         for disk in host.disks:
             disks.create_image(Path(disk.image), disk_bytes)
             disk.loop = disks.attach(Path(disk.image))
@@ -246,7 +375,6 @@ def _create(
             # bound as /dev/vdb is prepared but never found again to activate.
             disk.guest_path = disk.loop
             registry_file.save(registry)
-            binds.append((disk.loop, disk.guest_path))
         host.cgroup = str(cgroup.create(hierarchy, host.name, memory_bytes))
         host.memory_max = memory_bytes
         registry_file.save(registry)
@@ -254,26 +382,58 @@ def _create(
         hosts.mount_overlay(lower, dirs)
         hosts.write_identity(dirs.root, host.name, IPv4Address(host.address), public_key)
         hosts.install_ca_certificates(dirs.root, certificates)
-        say(
-            f"starting {host.name} ({host.address}, {_count(len(host.disks), 'disk')}, "
-            f"memory max {memory_bytes // 2**20} MiB)…"
-        )
-        log = directory / "logs" / f"{host.name}.console.log"
-        started[host.name] = time.monotonic()
-        host.pid = hosts.start(host.name, dirs.root, binds, Path(host.cgroup), log)
+        started[host.name] = _boot(directory, host, say)
         registry_file.save(registry)
     _write_known_hosts(record)
+    for host in record.hosts:
+        _await_ssh(directory, host, started[host.name], SSH_TIMEOUT, say)
+
+
+# ---- what up and start_host do alike: boot a prepared host, wait for its SSH ----------------
+
+
+def _boot(directory: Path, host: HostRecord, say: Say) -> float:
+    """Start the host's nspawn on its overlay root, with its disks bound and in its
+    cgroup; records its PID and returns when it started (time.monotonic)."""
+    assert host.memory_max is not None
+    say(
+        f"starting {host.name} ({host.address}, {_count(len(host.disks), 'disk')}, "
+        f"memory max {host.memory_max // 2**20} MiB)…"
+    )
+    binds = []
+    for disk in host.disks:
+        assert disk.loop is not None
+        binds.append((disk.loop, disk.guest_path))
+    started = time.monotonic()
+    host.pid = hosts.start(
+        host.name,
+        Path(host.root),
+        binds,
+        Path(host.cgroup) if host.cgroup else None,
+        _console_log(directory, host.name),
+    )
+    return started
+
+
+def _await_ssh(directory: Path, host: HostRecord, started: float, timeout: float, say: Say) -> None:
+    """Wait until the host answers SSH (``timeout`` counts from ``started``), then put
+    its external veth, which nspawn made, on the external bridge."""
+    assert host.pid is not None
     key = directory / "ssh" / "id_ed25519"
     known = directory / "ssh" / "known_hosts"
-    for host in record.hosts:
-        assert host.pid is not None
-        log = directory / "logs" / f"{host.name}.console.log"
-        remaining = SSH_TIMEOUT - (time.monotonic() - started[host.name])
-        hosts.wait_for_ssh(
-            host.name, hosts.ssh_argv(host.address, key, known), host.pid, log, remaining
-        )
-        say(f"{host.name} answers SSH ({time.monotonic() - started[host.name]:.1f} s)")
-        network.attach_external(plan.external_veth(host.name))
+    hosts.wait_for_ssh(
+        host.name,
+        hosts.ssh_argv(host.address, key, known),
+        host.pid,
+        _console_log(directory, host.name),
+        timeout - (time.monotonic() - started),
+    )
+    say(f"{host.name} answers SSH ({time.monotonic() - started:.1f} s)")
+    network.attach_external(plan.external_veth(host.name))
+
+
+def _console_log(directory: Path, name: str) -> Path:
+    return directory / "logs" / f"{name}.console.log"
 
 
 def _count(number: int, noun: str) -> str:
@@ -348,8 +508,9 @@ def _clean(registry: Registry, directories: list[str], say: Say) -> None:
         parent = cgroup.memory_hierarchy().parent
     except TestbedError:
         parent = None
-    if parent is not None and cgroup.remove(parent):
-        say(f"removed cgroup {parent}")
+    for path in [parent, *cgroup.tracking_parents()]:
+        if path is not None and cgroup.remove(path):
+            say(f"removed cgroup {path}")
     if registry.ip_forward_before is not None:
         network.write_ip_forward(registry.ip_forward_before)
         say(f"net.ipv4.ip_forward back to {registry.ip_forward_before}")
@@ -360,7 +521,7 @@ def _remove_testbed(registry: Registry, directory: Path, say: Say) -> None:
     record = registry.testbeds.get(str(directory))
     recorded = record.hosts if record else []
     pids = set(hosts.nspawn_pids_under(directory / "hosts"))
-    pids |= {h.pid for h in recorded if h.pid and hosts.is_nspawn(h.pid, Path(h.root))}
+    pids |= {h.pid for h in recorded if h.pid is not None and _running(h)}
     if pids:
         say(f"stopping {_count(len(pids), 'host')} in {directory}…")
         hosts.stop(sorted(pids))
@@ -385,6 +546,8 @@ def _remove_testbed(registry: Registry, directory: Path, say: Say) -> None:
     for sub in ("hosts", "disks"):
         shutil.rmtree(directory / sub, ignore_errors=True)
     for host in recorded:
-        if host.cgroup:
-            cgroup.remove(Path(host.cgroup))
+        for path in [Path(host.cgroup)] if host.cgroup else []:
+            cgroup.remove(path)
+        for path in cgroup.tracking_cgroups(host.name):
+            cgroup.remove(path)
     registry.testbeds.pop(str(directory), None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 from pathlib import Path
 
 from scs_deploy.errors import TestbedError
@@ -117,15 +118,33 @@ def host_links(name: str) -> tuple[str, str]:
     return (f"vb-{name}"[:15], external_veth(name))
 
 
-def remove_host_links(name: str) -> list[str]:
-    """Delete a host's veths that outlived it (a network namespace the kernel has not
-    freed yet keeps them, and the next start fails with "File exists")."""
+def present_host_links(name: str) -> list[str]:
+    """Those of the host's veth ends that exist on the machine now."""
     existing = {
         str(link.get("ifname")) for link in json.loads(output(["ip", "-j", "link", "show"]) or "[]")
     }
+    return [link for link in host_links(name) if link in existing]
+
+
+def remove_host_links(name: str) -> list[str]:
+    """Delete a host's veths that outlived it (a network namespace the kernel has not
+    freed yet keeps them, and the next start fails with "File exists")."""
     removed = []
-    for link in host_links(name):
-        if link in existing:
-            run(["ip", "link", "del", link])
-            removed.append(f"link {link}")
+    for link in present_host_links(name):
+        result = run(["ip", "link", "del", link], check=False)
+        # Gone meanwhile with its namespace is as good as deleted.
+        if result.returncode != 0 and link in present_host_links(name):
+            raise TestbedError(f"ip link del {link} failed: {result.stderr.strip()}")
+        removed.append(f"link {link}")
     return removed
+
+
+def wait_host_links_gone(name: str, timeout: float) -> list[str]:
+    """Wait while the kernel drops a dead host's veths with its network namespace (it
+    frees namespaces in the background); returns those still there after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    left = present_host_links(name)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = present_host_links(name)
+    return left

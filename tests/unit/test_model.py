@@ -64,3 +64,50 @@ def test_single_replica_allows_its_warning() -> None:
     assert region.ceph_allowed_health_warnings == ["POOL_NO_REDUNDANCY"]
     assert region.ceph.min_size == 1
     assert Region.model_validate(REGION).ceph.min_size == 2
+
+
+def _controls(count: int, **openstack: object) -> Region:
+    """A region of ``count`` control hosts (each also compute, network and storage)."""
+    return Region.model_validate(
+        {
+            "name": "ha",
+            "networks": {"management": {"cidr": "10.0.0.0/24", "vip": "10.0.0.10"}},
+            "hosts": [
+                {
+                    "name": f"c{i}",
+                    "address": f"10.0.0.{10 + i}",
+                    "roles": ["control", "compute", "network", "storage"],
+                }
+                for i in range(1, count + 1)
+            ],
+            "openstack": openstack,
+        }
+    )
+
+
+def test_one_control_host_keeps_classic_transient_queues_and_no_cinder_cluster() -> None:
+    region = _controls(1)
+    assert region.oslo_messaging_rabbit == {"rabbit_quorum_queue": True}
+    assert region.cinder_cluster is None
+    assert region.memcached_dead_retry is None
+
+
+def test_three_control_hosts_replicate_every_queue_and_cluster_cinder() -> None:
+    region = _controls(3)
+    options = region.oslo_messaging_rabbit
+    assert options["rabbit_quorum_queue"] is True
+    assert options["rabbit_transient_quorum_queue"] is True
+    assert options["rabbit_stream_fanout"] is True
+    # oslo.messaging 17.3 refuses stream fanout without a prefetch count (0: unlimited)
+    # and without transient quorum queues (impl_rabbit.Connection.__init__).
+    assert options["rabbit_qos_prefetch_count"] > 0
+    # Its counter file in /dev/shm would be shared by every uWSGI API of a host.
+    assert "use_queue_manager" not in options
+    assert region.cinder_cluster == "ceph"
+    assert region.memcached_servers == [f"10.0.0.{10 + i}:11211" for i in (1, 2, 3)]
+    assert region.memcached_dead_retry == 60
+
+
+def test_cinder_on_one_of_three_control_hosts_forms_no_cluster() -> None:
+    assert _controls(3, services={"cinder": ["c2"]}).cinder_cluster is None
+    assert _controls(3, services={"cinder": ["c1", "c3"]}).cinder_cluster == "ceph"

@@ -1,0 +1,282 @@
+"""On demand (make e2e-ha): the highly available control plane on three testbed hosts.
+
+A client keeps working (token, lists, a network created and deleted) while the host that
+holds the management VIP loses its power and comes back; then all three lose it, and a
+deploy brings the region back until a guest boots again. The figures (longest gap between
+successful rounds, failed calls, time to recover) are printed and written to
+``ha-figures.json`` in the testbed directory.
+
+``SCS_E2E_HA_TESTBED=DIR`` runs on a deployed three-host testbed instead of a new one (left up).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from scs_deploy import testbed as testbed_api
+from scs_deploy.cli import app
+from scs_deploy.testbed import TestbedInfo
+from scs_deploy.testbed.plan import VIP
+from tests.e2e.helpers import changed_tasks, deploy, run_events, ssh
+
+pytestmark = pytest.mark.e2e_ha
+EXISTING_TESTBED_ENV = "SCS_E2E_HA_TESTBED"
+HOSTS = ("tb1", "tb2", "tb3")
+#: Longest gap between two successful client rounds the failover may cause: VRRP moves the VIP
+#: within about 3 s, HAProxy takes a dead backend out within 4 s (inter 2s fall 2), Galera
+#: evicts a silent node after its suspect timeout (5 s); a round itself takes a few seconds.
+FAILOVER_GAP_BUDGET = 30.0
+#: Ceph checks the testbed allows (the monitors' data shares the machine's disk).
+CEPH_ALLOWED = {"MON_DISK_LOW"}
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestbedInfo]:
+    existing = os.environ.get(EXISTING_TESTBED_ENV)
+    if existing:
+        yield testbed_api.status(Path(existing))
+        return
+    directory = tmp_path_factory.mktemp("openstack-ha") / "testbed"
+    info = testbed_api.up(directory, hosts=3, disks=1, disk_size="8G", memory_max="7G")
+    try:
+        deploy(directory, "bootstrap", "ceph", "openstack", "post-deploy")
+        yield info
+    finally:
+        testbed_api.down(directory)
+
+
+@dataclass
+class Round:
+    started: float
+    ended: float
+    failed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ClientLoop:
+    """Rounds of API calls as the admin of the region, one after the other, in a thread."""
+
+    clouds_file: Path
+    cloud: str
+    rounds: list[Round] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        import openstack.config
+
+        config = openstack.config.OpenStackConfig(config_files=[str(self.clouds_file)])
+        number = 0
+        while not self.stop.is_set():
+            number += 1
+            current = Round(started=time.monotonic(), ended=0.0)
+            try:
+                conn = openstack.connect(
+                    config=config.get_one(self.cloud), api_timeout=10, connect_retries=0
+                )
+            except Exception as exc:
+                current.failed.append(f"connect: {exc}")
+            else:
+                self._calls(conn, number, current)
+                conn.close()
+            current.ended = time.monotonic()
+            self.rounds.append(current)
+            if current.failed:
+                time.sleep(0.5)
+
+    @staticmethod
+    def _calls(conn: Any, number: int, current: Round) -> None:
+        calls = [
+            ("token", lambda: conn.auth_token),
+            ("servers", lambda: list(conn.compute.servers(all_projects=True))),
+            ("networks", lambda: list(conn.network.networks())),
+            ("images", lambda: list(conn.image.images())),
+            ("network create+delete", lambda: _network_round_trip(conn, number)),
+        ]
+        for name, call in calls:
+            try:
+                call()
+            except Exception as exc:
+                current.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
+
+    def figures(self, since: float = 0.0) -> dict[str, Any]:
+        """Longest time without a successful round, and the failed calls, from ``since``."""
+        rounds = [r for r in self.rounds if r.started >= since]
+        good = [r.ended for r in rounds if not r.failed]
+        gaps = [b - a for a, b in itertools.pairwise(good)]
+        failed = [call for r in rounds if r.failed for call in r.failed]
+        return {
+            "rounds": len(rounds),
+            "failed_rounds": sum(1 for r in rounds if r.failed),
+            "failed_calls": len(failed),
+            "longest_gap_s": round(max(gaps, default=0.0), 1),
+            "first_failures": failed[:5],
+        }
+
+
+def _network_round_trip(conn: Any, number: int) -> None:
+    network = conn.network.create_network(name=f"ha-probe-{number}")
+    conn.network.delete_network(network)
+
+
+def vip_holders(region: TestbedInfo) -> list[str]:
+    holders = []
+    for name in HOSTS:
+        done = ssh(region, name, "ip -4 -o addr show", check=False)
+        if done.returncode == 0 and re.search(rf"inet {re.escape(str(VIP))}/", done.stdout):
+            holders.append(name)
+    return holders
+
+
+def galera_size(region: TestbedInfo, host: str) -> int:
+    done = ssh(
+        region,
+        host,
+        "mariadb -N -B -e \"SHOW STATUS LIKE 'wsrep_cluster_size'\"",
+        check=False,
+    )
+    return int(done.stdout.split()[-1]) if done.returncode == 0 and done.stdout.split() else 0
+
+
+def rabbitmq_running(region: TestbedInfo, host: str) -> int:
+    done = ssh(region, host, "rabbitmqctl -q cluster_status --formatter json", check=False)
+    if done.returncode != 0:
+        return 0
+    return len(json.loads(done.stdout).get("running_nodes", []))
+
+
+def ovn_members(region: TestbedInfo, host: str, database: str) -> int:
+    """RAFT servers the host's database knows, when it is a connected member (else 0)."""
+    target = "ovnnb_db" if database == "OVN_Northbound" else "ovnsb_db"
+    done = ssh(
+        region,
+        host,
+        f"ovs-appctl -t /var/run/ovn/{target}.ctl cluster/status {database}",
+        check=False,
+    )
+    if done.returncode != 0 or "Status: cluster member" not in done.stdout:
+        return 0
+    servers = done.stdout.split("Servers:", 1)[-1]
+    return len(re.findall(r"^\s+[0-9a-f]{4} \(", servers, flags=re.MULTILINE))
+
+
+def ceph_checks(region: TestbedInfo, host: str) -> set[str]:
+    done = ssh(region, host, "timeout 30 ceph health detail --format json", check=False)
+    if done.returncode != 0:
+        return {"UNREACHABLE"}
+    return set(json.loads(done.stdout).get("checks", {})) - CEPH_ALLOWED
+
+
+def clusters(region: TestbedInfo) -> dict[str, Any]:
+    """What every clustered service says about its members, seen from every host."""
+    return {
+        name: {
+            "galera": galera_size(region, name),
+            "rabbitmq": rabbitmq_running(region, name),
+            "ovn_nb": ovn_members(region, name, "OVN_Northbound"),
+            "ovn_sb": ovn_members(region, name, "OVN_Southbound"),
+        }
+        for name in HOSTS
+    }
+
+
+def complete(found: dict[str, Any]) -> bool:
+    return all(value == len(HOSTS) for host in found.values() for value in host.values())
+
+
+def wait_until(what: str, probe: Any, timeout: float, interval: float = 5.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not reached in {timeout:.0f} s", pytrace=False)
+        time.sleep(interval)
+
+
+def record(region: TestbedInfo, key: str, figures: dict[str, Any]) -> None:
+    path = region.directory / "ha-figures.json"
+    found = json.loads(path.read_text()) if path.exists() else {}
+    found[key] = figures
+    path.write_text(json.dumps(found, indent=2) + "\n")
+    print(f"\n{key}: {json.dumps(figures)}")
+
+
+def test_every_cluster_has_three_members(region: TestbedInfo) -> None:
+    found = clusters(region)
+    assert complete(found), found
+    assert len(vip_holders(region)) == 1
+    assert ceph_checks(region, "tb1") == set()
+
+
+def test_second_deploy_changes_nothing(region: TestbedInfo) -> None:
+    deploy(region.directory, "openstack")
+    assert changed_tasks(run_events(region.directory, "openstack")) == []
+
+
+def test_clients_keep_working_while_the_vip_holder_loses_power(region: TestbedInfo) -> None:
+    holder = vip_holders(region)
+    assert len(holder) == 1, holder
+    loop = ClientLoop(region.directory / "clouds.yaml", "testbed-admin")
+    thread = threading.Thread(target=loop.run, daemon=True)
+    thread.start()
+    try:
+        wait_until("a first successful round", lambda: any(not r.failed for r in loop.rounds), 120)
+        stopped_at = time.monotonic()
+        testbed_api.stop_host(region.directory, holder[0])
+        new_holder = wait_until("the VIP on another host", lambda: vip_holders(region), 60, 1)
+        time.sleep(60)
+        down = loop.figures(since=stopped_at)
+        started_at = time.monotonic()
+        testbed_api.start_host(region.directory, holder[0])
+        wait_until("three members in every cluster", lambda: complete(clusters(region)), 600)
+        time.sleep(30)
+        back = loop.figures(since=started_at)
+    finally:
+        loop.stop.set()
+        thread.join(timeout=60)
+    record(
+        region,
+        "failover",
+        {"stopped": holder[0], "vip_moved_to": new_holder, "while_down": down, "while_back": back},
+    )
+    assert down["longest_gap_s"] <= FAILOVER_GAP_BUDGET, down
+    assert back["longest_gap_s"] <= FAILOVER_GAP_BUDGET, back
+    assert wait_until("ceph without new warnings", lambda: ceph_checks(region, "tb1") == set(), 300)
+
+
+def test_a_deploy_brings_the_region_back_after_all_hosts_lost_power(region: TestbedInfo) -> None:
+    for name in HOSTS:
+        testbed_api.stop_host(region.directory, name)
+    started = time.monotonic()
+    for name in HOSTS:
+        testbed_api.start_host(region.directory, name)
+    booted = time.monotonic() - started
+    result = CliRunner().invoke(app, ["deploy", str(region.directory), "--phase", "openstack"])
+    assert "Traceback" not in result.output
+    assert result.exit_code == 0, result.output
+    recovered = time.monotonic() - started
+    assert complete(clusters(region)), clusters(region)
+    smoke = CliRunner().invoke(app, ["smoke", str(region.directory)])
+    assert smoke.exit_code == 0, smoke.output
+    record(
+        region,
+        "full_outage",
+        {
+            "hosts_booted_s": round(booted, 1),
+            "deploy_recovered_s": round(recovered, 1),
+            "guest_booted_s": round(time.monotonic() - started, 1),
+        },
+    )

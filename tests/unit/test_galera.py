@@ -1,0 +1,136 @@
+"""The Galera bootstrap choice and the node module's parsers (roles/infra_mariadb)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.unit.modules import ROOT, load_file, load_role_module
+
+FILTERS = load_file(ROOT / "roles/infra_mariadb/filter_plugins/scs_galera.py", "scs_galera")
+NODE = load_role_module("infra_mariadb", "scs_galera_node")
+UUID = "9acf4d34-acdb-11e6-bcc3-d3e36276629f"
+OTHER = "11111111-acdb-11e6-bcc3-d3e36276629f"
+ORDER = ["ctl1", "ctl2", "ctl3"]
+
+
+def node(
+    *,
+    running: bool = False,
+    primary: bool = False,
+    saved: tuple[str, int, bool] | None = (UUID, 10, False),
+    recovered: tuple[str, int] | None = None,
+) -> dict[str, Any]:
+    return {
+        "node": {
+            "running": running,
+            "primary": primary,
+            "synced": primary,
+            "status": {},
+            "saved": (
+                {"uuid": saved[0], "seqno": saved[1], "safe_to_bootstrap": saved[2]}
+                if saved
+                else None
+            ),
+            "recovered": {"uuid": recovered[0], "seqno": recovered[1]} if recovered else None,
+        }
+    }
+
+
+def hostvars(**nodes: dict[str, Any] | None) -> dict[str, Any]:
+    return {name: ({"state": value} if value is not None else {}) for name, value in nodes.items()}
+
+
+def choose(**nodes: dict[str, Any] | None) -> str:
+    return FILTERS.scs_galera_bootstrap_node(hostvars(**nodes), ORDER, "state")
+
+
+def test_primary_lists_the_nodes_of_a_primary_component_in_order() -> None:
+    found = hostvars(ctl1=node(), ctl2=node(running=True, primary=True), ctl3=None)
+    assert FILTERS.scs_galera_primary(found, ORDER, "state") == ["ctl2"]
+    skipped = {"ctl1": {"state": {"skipped": True}}}
+    assert FILTERS.scs_galera_primary(skipped, ["ctl1"], "state") == []
+
+
+def test_a_new_cluster_starts_on_the_first_node() -> None:
+    assert choose(ctl1=node(saved=None), ctl2=node(saved=None), ctl3=node(saved=None)) == "ctl1"
+
+
+def test_nodes_without_history_join_the_one_with_history() -> None:
+    assert choose(ctl1=node(saved=None), ctl2=node(saved=None), ctl3=node()) == "ctl3"
+    zero = (FILTERS.ZERO_UUID, -1, False)
+    assert choose(ctl1=node(saved=zero), ctl2=node(), ctl3=node(saved=None)) == "ctl2"
+
+
+def test_the_node_marked_safe_to_bootstrap_wins() -> None:
+    chosen = choose(
+        ctl1=node(saved=(UUID, 12, False)),
+        ctl2=node(saved=(UUID, 10, True)),
+        ctl3=node(saved=(UUID, 9, False)),
+    )
+    assert chosen == "ctl2"
+
+
+def test_the_highest_recovered_seqno_wins_and_ties_go_to_the_earlier_node() -> None:
+    crashed = (UUID, -1, False)
+    assert (
+        choose(
+            ctl1=node(saved=crashed, recovered=(UUID, 40)),
+            ctl2=node(saved=crashed, recovered=(UUID, 42)),
+            ctl3=node(saved=crashed, recovered=(UUID, 41)),
+        )
+        == "ctl2"
+    )
+    assert (
+        choose(
+            ctl1=node(saved=crashed, recovered=(UUID, 40)),
+            ctl2=node(saved=crashed, recovered=(UUID, 42)),
+            ctl3=node(saved=crashed, recovered=(UUID, 42)),
+        )
+        == "ctl2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("nodes", "message"),
+    [
+        ({"ctl1": node(), "ctl2": node(), "ctl3": None}, "ctl3 did not report"),
+        ({"ctl1": node(), "ctl2": node(running=True), "ctl3": node()}, "still runs on ctl2"),
+        (
+            {"ctl1": node(), "ctl2": node(saved=(OTHER, 3, False)), "ctl3": node()},
+            "different clusters",
+        ),
+        (
+            {"ctl1": node(), "ctl2": node(saved=(UUID, -1, False)), "ctl3": node()},
+            "of ctl2 is unknown",
+        ),
+    ],
+)
+def test_no_guess(nodes: dict[str, Any], message: str) -> None:
+    with pytest.raises(FILTERS.AnsibleFilterError, match=message):
+        choose(**nodes)
+
+
+def test_grastate_is_read_and_marked() -> None:
+    text = (
+        f"# GALERA saved state\nversion: 2.1\nuuid:    {UUID}\nseqno:   -1\nsafe_to_bootstrap: 0\n"
+    )
+    assert NODE.parse_grastate(text) == {"uuid": UUID, "seqno": -1, "safe_to_bootstrap": False}
+    marked = NODE.mark_safe_to_bootstrap(text)
+    assert NODE.parse_grastate(marked)["safe_to_bootstrap"] is True
+    assert marked.count("safe_to_bootstrap") == 1
+    older = f"version: 2.1\nuuid: {UUID}\nseqno: 5\n"
+    assert NODE.parse_grastate(NODE.mark_safe_to_bootstrap(older))["safe_to_bootstrap"] is True
+
+
+def test_recovery_and_status_output_are_parsed() -> None:
+    out = f"WSREP: Recovered position {UUID}:42\n--wsrep_start_position={UUID}:42\n"
+    assert NODE.parse_recovery(out) == {"uuid": UUID, "seqno": 42}
+    assert NODE.parse_recovery("nothing here") is None
+    status = "wsrep_cluster_status\tPrimary\nwsrep_local_state\t4\nwsrep_cluster_size\t3\n"
+    assert NODE.parse_status(status) == {
+        "cluster_status": "Primary",
+        "local_state": "4",
+        "cluster_size": "3",
+    }
