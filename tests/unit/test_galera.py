@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
+from scs_deploy.regiondir import RegionDir
 from tests.unit.modules import ROOT, load_file, load_role_module
+from tests.unit.role_vars import example_dir, role_vars
 
 FILTERS = load_file(ROOT / "roles/infra_mariadb/filter_plugins/scs_galera.py", "scs_galera")
 NODE = load_role_module("infra_mariadb", "scs_galera_node")
@@ -134,3 +136,43 @@ def test_recovery_and_status_output_are_parsed() -> None:
         "local_state": "4",
         "cluster_size": "3",
     }
+
+
+# What the roles render for one and for three database hosts.
+
+
+@pytest.fixture(scope="module")
+def regions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RegionDir]:
+    base = tmp_path_factory.mktemp("regions")
+    return {name: example_dir(name, base) for name in ("testbed-aio", "testbed-ha")}
+
+
+def server_cnf(directory: RegionDir, host: str) -> str:
+    return role_vars(directory, host, ["infra_mariadb"]).template("infra_mariadb", "99-scs.cnf.j2")
+
+
+def haproxy_backend(directory: RegionDir, name: str) -> str:
+    found = role_vars(directory, "tb1", ["infra_haproxy"])
+    text = found.template("infra_haproxy", "haproxy.cfg.j2")
+    return text.split(f"\nbackend {name}\n", 1)[1].split("\n\n", 1)[0]
+
+
+def test_three_hosts_form_a_galera_cluster(regions: dict[str, RegionDir]) -> None:
+    cnf = server_cnf(regions["testbed-ha"], "tb2")
+    assert "wsrep_cluster_address = gcomm://10.231.0.11,10.231.0.12,10.231.0.13" in cnf
+    assert "wsrep_node_address = 10.231.0.12" in cnf
+    assert "wsrep_sst_method = mariabackup" in cnf
+    backend = haproxy_backend(regions["testbed-ha"], "mariadb")
+    assert "option httpchk GET /" in backend
+    servers = [line.split() for line in backend.splitlines() if line.strip().startswith("server")]
+    assert [s[1] for s in servers] == ["tb1", "tb2", "tb3"]
+    assert all("port" in s and s[s.index("port") + 1] == "9200" for s in servers)
+    assert ["backup" in s for s in servers] == [False, True, True]
+
+
+def test_one_host_runs_a_single_server(regions: dict[str, RegionDir]) -> None:
+    cnf = server_cnf(regions["testbed-aio"], "tb1")
+    assert "wsrep" not in cnf
+    backend = haproxy_backend(regions["testbed-aio"], "mariadb")
+    assert "option tcp-check" in backend
+    assert "9200" not in backend
