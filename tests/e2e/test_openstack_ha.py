@@ -75,6 +75,7 @@ class ClientLoop:
 
     def run(self) -> None:
         import openstack.config
+        import openstack.connection
 
         config = openstack.config.OpenStackConfig(config_files=[str(self.clouds_file)])
         number = 0
@@ -82,8 +83,8 @@ class ClientLoop:
             number += 1
             current = Round(started=time.monotonic(), ended=0.0)
             try:
-                conn = openstack.connect(
-                    config=config.get_one(self.cloud), api_timeout=10, connect_retries=0
+                conn = openstack.connection.Connection(
+                    config=config.get_one(cloud=self.cloud, api_timeout=10)
                 )
             except Exception as exc:
                 current.failed.append(f"connect: {exc}")
