@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from scs_deploy import testbed as testbed_api
 from scs_deploy.cli import app
+from scs_deploy.smoke import SmokeError, wait_for
 from scs_deploy.testbed import TestbedInfo
 from scs_deploy.testbed.plan import VIP
 from tests.e2e.helpers import changed_tasks, deploy, run_events, ssh
@@ -197,14 +198,10 @@ def complete(found: dict[str, Any]) -> bool:
 
 
 def wait_until(what: str, probe: Any, timeout: float, interval: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not reached in {timeout:.0f} s", pytrace=False)
-        time.sleep(interval)
+    try:
+        return wait_for(what, probe, timeout, interval)
+    except SmokeError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def record(region: TestbedInfo, key: str, figures: dict[str, Any]) -> None:
