@@ -335,6 +335,8 @@ def host_vars(region: Region, host: Host) -> dict[str, Any]:
         "scs_host_public_interface": region.public_interface(host),
         "scs_host_keepalived_priority": region.keepalived_priority(host),
         "scs_host_tunnel_address": str(region.address_on(host, "tunnel")),
+        "scs_host_tunnel_cidr": region.tunnel_cidr(host),
+        "scs_host_tunnel_interface": region.tunnel_interface(host),
         "scs_host_external_interface": host.interfaces.get("external", ""),
         "scs_host_ovn_gateway": region.is_ovn_gateway(host),
     }

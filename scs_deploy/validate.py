@@ -223,6 +223,16 @@ def _check_hosts(region: Region, problem: Report, region_dir: RegionDir) -> None
                 f"{host.name} runs Ceph and the region declares a storage network: "
                 "give it an address there (addresses: {storage: ...})",
             )
+        if (
+            "tunnel" in declared
+            and "tunnel" not in host.addresses
+            and (host.has_role("compute") or host.has_role("network"))
+        ):
+            problem(
+                ["hosts", index, "addresses"],
+                f"{host.name} is an OVN chassis and the region declares a tunnel network: "
+                "give it an address there (addresses: {tunnel: ...})",
+            )
         disk_paths: set[str] = set()
         for disk_index, disk in enumerate(host.disks):
             if disk.path in disk_paths:

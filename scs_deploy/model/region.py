@@ -481,6 +481,22 @@ class Region(StrictModel):
             return network.bridge
         return f"{device}.{network.vlan}" if network.vlan is not None else device
 
+    def tunnel_interface(self, host: Host) -> str:
+        """The device that carries the host's address on a declared tunnel network ("" when
+        the tunnels leave from the management address)."""
+        address = host.addresses.get("tunnel")
+        if self.networks.tunnel is None or address is None:
+            return ""
+        for stanza in self.host_interfaces(host):
+            if stanza["address"].split("/")[0] == str(address):
+                return str(stanza["name"])
+        return ""
+
+    def tunnel_cidr(self, host: Host) -> str:
+        """The host's tunnel address with the tunnel network's prefix length."""
+        prefix = self.networks.get("tunnel").cidr.prefixlen
+        return f"{self.address_on(host, 'tunnel')}/{prefix}"
+
     def management_interface(self, host: Host) -> str:
         """The device that carries the host's management address ("" when not modelled)."""
         for stanza in self.host_interfaces(host):

@@ -23,7 +23,9 @@ from scs_deploy.testbed.plan import (
     GATEWAY,
     GUEST_INTERFACE,
     SUBNET,
+    TUNNEL_INTERFACE,
     external_veth,
+    tunnel_veth,
 )
 
 MACHINE_CA_DIR = Path("/usr/local/share/ca-certificates")
@@ -175,6 +177,8 @@ def nspawn_argv(name: str, root: Path, binds: list[tuple[str, str]]) -> list[str
         f"--network-bridge={BRIDGE}",
         # A second interface, put on the external bridge once the host runs.
         f"--network-veth-extra={external_veth(name)}:{EXTERNAL_INTERFACE}",
+        # A third, put on the tunnel bridge once the host runs.
+        f"--network-veth-extra={tunnel_veth(name)}:{TUNNEL_INTERFACE}",
         "--console=read-only",  # boot messages to the console log, no input
     ]
     argv += [f"--bind={source}:{target}" for source, target in binds]

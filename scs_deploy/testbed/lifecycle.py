@@ -354,7 +354,8 @@ def _create(
     say(
         f"network: bridge {plan.BRIDGE} {plan.GATEWAY}/{plan.SUBNET.prefixlen} with NAT, "
         f"external bridge {plan.EXTERNAL_BRIDGE} {plan.EXTERNAL_GATEWAY}/"
-        f"{plan.EXTERNAL_SUBNET.prefixlen}"
+        f"{plan.EXTERNAL_SUBNET.prefixlen}, tunnel bridge {plan.TUNNEL_BRIDGE} "
+        f"{plan.TUNNEL_SUBNET}"
     )
     forward = network.read_ip_forward()
     if forward != "1":
@@ -417,7 +418,7 @@ def _boot(directory: Path, host: HostRecord, say: Say) -> float:
 
 def _await_ssh(directory: Path, host: HostRecord, started: float, timeout: float, say: Say) -> None:
     """Wait until the host answers SSH (``timeout`` counts from ``started``), then put
-    its external veth, which nspawn made, on the external bridge."""
+    its external and tunnel veths, which nspawn made, on their bridges."""
     assert host.pid is not None
     key = directory / "ssh" / "id_ed25519"
     known = directory / "ssh" / "known_hosts"
@@ -429,7 +430,7 @@ def _await_ssh(directory: Path, host: HostRecord, started: float, timeout: float
         timeout - (time.monotonic() - started),
     )
     say(f"{host.name} answers SSH ({time.monotonic() - started:.1f} s)")
-    network.attach_external(plan.external_veth(host.name))
+    network.attach_extra_veths(host.name)
 
 
 def _console_log(directory: Path, name: str) -> Path:

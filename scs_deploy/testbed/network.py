@@ -17,7 +17,9 @@ from scs_deploy.testbed.plan import (
     GATEWAY,
     RULE_COMMENT,
     SUBNET,
+    TUNNEL_BRIDGE,
     external_veth,
+    tunnel_veth,
 )
 
 IP_FORWARD = Path("/proc/sys/net/ipv4/ip_forward")
@@ -76,13 +78,13 @@ def write_ip_forward(value: str) -> None:
 
 def existing_bridges() -> list[str]:
     names = bridge_names(output(["ip", "-j", "link", "show", "type", "bridge"]))
-    return [b for b in (BRIDGE, EXTERNAL_BRIDGE) if b in names]
+    return [b for b in (BRIDGE, EXTERNAL_BRIDGE, TUNNEL_BRIDGE) if b in names]
 
 
 def create() -> None:
-    """The management bridge with the gateway address and the NAT/forward rules, and the
+    """The management bridge with the gateway address and the NAT/forward rules, the
     external network's bridge, whose gateway (and floating IPs' neighbour) this machine is
-    (ip_forward is separate)."""
+    (ip_forward is separate), and the tunnel network's bridge."""
     for bridge, gateway, subnet in (
         (BRIDGE, GATEWAY, SUBNET),
         (EXTERNAL_BRIDGE, EXTERNAL_GATEWAY, EXTERNAL_SUBNET),
@@ -90,6 +92,9 @@ def create() -> None:
         run(["ip", "link", "add", bridge, "type", "bridge"])
         run(["ip", "addr", "add", f"{gateway}/{subnet.prefixlen}", "dev", bridge])
         run(["ip", "link", "set", bridge, "up"])
+    # Layer 2 between the hosts only: no address, nothing routed.
+    run(["ip", "link", "add", TUNNEL_BRIDGE, "type", "bridge"])
+    run(["ip", "link", "set", TUNNEL_BRIDGE, "up"])
     for table, (chain, *rule) in _our_rules():
         # Insert at the top so a restrictive FORWARD policy or DROP rule does not win.
         tag = ["-m", "comment", "--comment", RULE_COMMENT]
@@ -108,14 +113,16 @@ def remove() -> list[str]:
     return removed
 
 
-def attach_external(veth: str) -> None:
-    """Put a host's external veth (made by systemd-nspawn) on the external bridge."""
-    run(["ip", "link", "set", veth, "master", EXTERNAL_BRIDGE, "up"])
+def attach_extra_veths(name: str) -> None:
+    """Put a host's external and tunnel veths (made by systemd-nspawn) on their bridges."""
+    run(["ip", "link", "set", external_veth(name), "master", EXTERNAL_BRIDGE, "up"])
+    run(["ip", "link", "set", tunnel_veth(name), "master", TUNNEL_BRIDGE, "up"])
 
 
-def host_links(name: str) -> tuple[str, str]:
-    """The machine's ends of a host's veths: nspawn's ``vb-<name>`` and the external one."""
-    return (f"vb-{name}"[:15], external_veth(name))
+def host_links(name: str) -> tuple[str, ...]:
+    """The machine's ends of a host's veths: nspawn's ``vb-<name>``, the external and the
+    tunnel one."""
+    return (f"vb-{name}"[:15], external_veth(name), tunnel_veth(name))
 
 
 def present_host_links(name: str) -> list[str]:

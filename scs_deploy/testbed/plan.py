@@ -23,6 +23,13 @@ EXTERNAL_GATEWAY = IPv4Address("10.231.1.1")
 EXTERNAL_POOL = (IPv4Address("10.231.1.100"), IPv4Address("10.231.1.199"))
 #: The host's interface on the external bridge (a veth; OVN's br-ex takes it).
 EXTERNAL_INTERFACE = "ext0"
+#: The tunnel network (Geneve between OVN chassis): a bridge of its own, without
+#: routing, so that OVS's userspace datapath can hold the tunnel address on a bridge
+#: of its own (its tunnels do not leave through an interface outside OVS).
+TUNNEL_BRIDGE = "scstb2"
+TUNNEL_SUBNET = IPv4Network("10.231.2.0/24")
+#: The host's interface on the tunnel bridge (a veth).
+TUNNEL_INTERFACE = "tun0"
 #: Marks every iptables rule the testbed adds, so leftovers can be found by name.
 RULE_COMMENT = "scs-testbed"
 #: The interface systemd-nspawn gives a container on ``--network-bridge``.
@@ -64,6 +71,16 @@ def parse_size(text: str) -> int:
 def external_veth(name: str) -> str:
     """The machine's end of a host's external veth (interface names are 15 characters at most)."""
     return f"vx-{name}"[:15]
+
+
+def tunnel_veth(name: str) -> str:
+    """The machine's end of a host's tunnel veth."""
+    return f"vt-{name}"[:15]
+
+
+def tunnel_address(address: IPv4Address) -> IPv4Address:
+    """The host's tunnel address: its management address's host part in TUNNEL_SUBNET."""
+    return TUNNEL_SUBNET.network_address + (int(address) - int(SUBNET.network_address))
 
 
 def host_name(index: int) -> str:

@@ -13,9 +13,12 @@ from scs_deploy.testbed.plan import (
     GATEWAY,
     GUEST_INTERFACE,
     SUBNET,
+    TUNNEL_INTERFACE,
+    TUNNEL_SUBNET,
     VIP,
     HostPlan,
     ceph_replicas,
+    tunnel_address,
 )
 
 PRIVATE_KEY = "ssh/id_ed25519"
@@ -101,10 +104,12 @@ def render(
         f"    cidr: {EXTERNAL_SUBNET}",
         f"    gateway: {EXTERNAL_GATEWAY}",
         f"    allocation_pool: {{start: {EXTERNAL_POOL[0]}, end: {EXTERNAL_POOL[1]}}}",
+        "  tunnel:                  # Geneve between the hosts: the testbed's third bridge",
+        f"    cidr: {TUNNEL_SUBNET}",
         "hosts:",
     ]
     for host in hosts:
-        interfaces = f"management: {GUEST_INTERFACE}"
+        interfaces = f"management: {GUEST_INTERFACE}, tunnel: {TUNNEL_INTERFACE}"
         if "network" in host.roles:
             interfaces += f", external: {EXTERNAL_INTERFACE}"
         lines += [
@@ -113,6 +118,7 @@ def render(
             f"    roles: {_flow(host.roles)}",
             f"    ssh: {{user: root, private_key: {PRIVATE_KEY}}}",
             f"    interfaces: {{{interfaces}}}",
+            f"    addresses: {{tunnel: {tunnel_address(host.address)}}}",
             f"    disks: {_flow([d.guest_path for d in host.disks])}"
             "     # loop devices, bound in by the testbed",
         ]

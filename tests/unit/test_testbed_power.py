@@ -127,7 +127,9 @@ def machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Machine:
     monkeypatch.setattr(network, "read_ip_forward", lambda: "1")
     monkeypatch.setattr(network, "create", lambda: None)
     monkeypatch.setattr(
-        network, "attach_external", lambda veth: fake.calls.append(("attach_external", veth))
+        network,
+        "attach_extra_veths",
+        lambda name: fake.calls.append(("attach_extra_veths", name)),
     )
     monkeypatch.setattr(network, "remove_host_links", fake.remove_host_links)
     monkeypatch.setattr(
@@ -201,10 +203,10 @@ def test_start_boots_the_host_as_up_did_on_the_same_root_and_disks(
         "cgroup_create",
         "start",
         "wait_for_ssh",
-        "attach_external",
+        "attach_extra_veths",
     ]
     assert machine.of("cgroup_create") == [("cgroup_create", "unit2", MEMORY)]
-    assert machine.of("attach_external") == [("attach_external", "vx-unit2")]
+    assert machine.of("attach_extra_veths") == [("attach_extra_veths", "unit2")]
     assert info.state == "running"
     assert info.pid == store.load().testbeds[str(testbed)].host("unit2").pid
 

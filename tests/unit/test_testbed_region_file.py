@@ -32,6 +32,7 @@ def test_two_hosts_region_parses_with_expected_content() -> None:
             "gateway": "10.231.1.1",
             "allocation_pool": {"start": "10.231.1.100", "end": "10.231.1.199"},
         },
+        "tunnel": {"cidr": "10.231.2.0/24"},
     }
     assert data["hosts"] == [
         {
@@ -39,7 +40,8 @@ def test_two_hosts_region_parses_with_expected_content() -> None:
             "address": "10.231.0.11",
             "roles": ["control", "network", "compute", "storage"],
             "ssh": {"user": "root", "private_key": "ssh/id_ed25519"},
-            "interfaces": {"management": "host0", "external": "ext0"},
+            "interfaces": {"management": "host0", "tunnel": "tun0", "external": "ext0"},
+            "addresses": {"tunnel": "10.231.2.11"},
             "disks": ["/dev/vdb"],
         },
         {
@@ -47,7 +49,8 @@ def test_two_hosts_region_parses_with_expected_content() -> None:
             "address": "10.231.0.12",
             "roles": ["compute", "storage"],
             "ssh": {"user": "root", "private_key": "ssh/id_ed25519"},
-            "interfaces": {"management": "host0"},
+            "interfaces": {"management": "host0", "tunnel": "tun0"},
+            "addresses": {"tunnel": "10.231.2.12"},
             "disks": ["/dev/vdb"],
         },
     ]
