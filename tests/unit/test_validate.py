@@ -139,6 +139,17 @@ CASES = [
         "region.yml:17:5 hosts[1].addresses: node2 runs Ceph and the region declares a storage",
         id="storage-address-missing",
     ),
+    pytest.param(
+        edit("    cidr: 10.1.0.0/24\n", "    cidr: 10.1.0.0/24\n  tunnel:\n    cidr: 10.2.0.0/24\n")
+        .replace("{storage: 10.1.0.11}", "{storage: 10.1.0.11, tunnel: 10.2.0.11}")
+        .replace(
+            "interfaces: {management: eth0, storage: eth1}",
+            "interfaces: {management: eth0, storage: eth1, tunnel: eth2}",
+        ),
+        "region.yml:21:16 hosts[1].addresses: node2 is an OVN chassis and the region declares a "
+        "tunnel network",
+        id="tunnel-address-missing",
+    ),
 ]
 
 
