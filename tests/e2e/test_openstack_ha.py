@@ -1,10 +1,13 @@
 """On demand (make e2e-ha): the highly available control plane on three testbed hosts.
 
-A client keeps working (token, lists, a network created and deleted) while the host that
-holds the management VIP loses its power and comes back; then all three lose it, and a
-deploy brings the region back until a guest boots again. The figures (longest gap between
-successful rounds, failed calls, time to recover) are printed and written to
-``ha-figures.json`` in the testbed directory.
+A guest answers on its floating IP with its router's gateway on its own host and on
+another (the Geneve tunnel between hosts). A client keeps working (token, lists, a network
+created and deleted) while the host that holds the management VIP loses its power and comes
+back. Then all three lose it twice: once Galera forms its cluster again by itself, once
+its saved views are gone too and the deploy has to find the most advanced node and bootstrap
+from it; each time the deploy brings the region back until a guest boots again. The figures
+(longest gap between successful rounds, failed calls, time to recover) are printed and
+written to ``ha-figures.json`` in the testbed directory.
 
 ``SCS_E2E_HA_TESTBED=DIR`` runs on a deployed three-host testbed instead of a new one (left up).
 """
@@ -25,6 +28,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from scs_deploy import smoke as smoke_api
 from scs_deploy import testbed as testbed_api
 from scs_deploy.cli import app
 from scs_deploy.smoke import SmokeError, wait_for
@@ -224,6 +228,99 @@ def test_second_deploy_changes_nothing(region: TestbedInfo) -> None:
     assert changed_tasks(run_events(region.directory, "openstack")) == []
 
 
+def ovn_sb(region: TestbedInfo, command: str) -> str:
+    """An ovn-sbctl query, through the Southbound cluster, from tb1."""
+    remote = ",".join(f"tcp:{region.host(name).address}:6642" for name in HOSTS)
+    return ssh(region, "tb1", f"ovn-sbctl --db={remote} --bare {command}").stdout.strip()
+
+
+def ovn_nb(region: TestbedInfo, command: str) -> str:
+    remote = ",".join(f"tcp:{region.host(name).address}:6641" for name in HOSTS)
+    return ssh(region, "tb1", f"ovn-nbctl --db={remote} {command}").stdout.strip()
+
+
+def gateway_host(region: TestbedInfo, gateway_port: str) -> str:
+    """The host whose chassis holds the router's gateway port (cr-lrp-<port>) now."""
+    chassis = ovn_sb(
+        region, f"--columns=chassis find Port_Binding logical_port=cr-lrp-{gateway_port}"
+    )
+    if not chassis:
+        return ""
+    return ovn_sb(region, f"--columns=hostname list Chassis {chassis}")
+
+
+def chassis_name(region: TestbedInfo, host: str) -> str:
+    return ovn_sb(region, f"--columns=name find Chassis hostname={host}")
+
+
+def test_a_guest_answers_through_a_gateway_on_another_host(region: TestbedInfo) -> None:
+    """The floating IP's way in is the router's gateway chassis; the guest's host differs from
+    it (moved there if the scheduler put both on one host): the path crosses the Geneve tunnel
+    between two hosts, both ways, for ping and for SSH."""
+    figures: dict[str, Any] = {}
+    admin = smoke_api.connect(region.directory / "clouds.yaml", "testbed-admin")
+
+    def across(guest: smoke_api.Guest) -> None:
+        server = next(admin.compute.servers(all_projects=True, name=guest.result.server_name))
+        guest_host = server.compute_host
+        subnet = admin.network.get_subnet(guest.result.subnet_id)
+        router_port = next(
+            admin.network.ports(
+                device_owner="network:router_interface", network_id=subnet.network_id
+            )
+        )
+        gateway_port = next(
+            admin.network.ports(
+                device_id=router_port.device_id, device_owner="network:router_gateway"
+            )
+        )
+        first = gateway_host(region, gateway_port.id)
+        figures.update(guest_host=guest_host, gateway_host_first=first)
+        if first == guest_host:
+            target = next(name for name in HOSTS if name != guest_host)
+            # Above every priority Neutron gives (at most the number of chassis).
+            ovn_nb(
+                region,
+                f"lrp-set-gateway-chassis lrp-{gateway_port.id} {chassis_name(region, target)} 100",
+            )
+            wait_until(
+                f"the gateway on {target}",
+                lambda: gateway_host(region, gateway_port.id) == target,
+                60,
+                1,
+            )
+            moved = time.monotonic()
+            wait_until(
+                "the guest's SSH over the moved gateway",
+                lambda: smoke_api.guest_run(guest.key, guest.result.floating_ip, "hostname"),
+                120,
+                2,
+            )
+            figures.update(
+                gateway_host_moved_to=target,
+                reached_after_move_s=round(time.monotonic() - moved, 1),
+            )
+        assert gateway_host(region, gateway_port.id) != guest_host
+        assert smoke_api.ping(guest.result.floating_ip)
+        assert guest.run("hostname").decode().strip() == guest.result.server_name
+
+    member = smoke_api.connect(region.directory / "clouds.yaml", "testbed-member")
+    try:
+        settings = smoke_api.SmokeSettings(image=_test_image())
+        result = smoke_api.run(admin, member, settings, print, in_guest=across)
+    finally:
+        member.close()
+        admin.close()
+    figures["timings"] = result.timings
+    record(region, "across_hosts", figures)
+
+
+def _test_image() -> Path:
+    from scs_deploy.testbed import image as test_image
+
+    return test_image.ensure(print)
+
+
 def test_clients_keep_working_while_the_vip_holder_loses_power(region: TestbedInfo) -> None:
     holder = vip_holders(region)
     assert len(holder) == 1, holder
@@ -255,13 +352,26 @@ def test_clients_keep_working_while_the_vip_holder_loses_power(region: TestbedIn
     assert wait_until("ceph without new warnings", lambda: ceph_checks(region, "tb1") == set(), 300)
 
 
-def test_a_deploy_brings_the_region_back_after_all_hosts_lost_power(region: TestbedInfo) -> None:
+def saved_view(region: TestbedInfo, name: str) -> Path:
+    """gvwstate.dat of a host's Galera node, seen from the machine (the host's overlay root
+    stays mounted while it is stopped)."""
+    return region.directory / "hosts" / name / "root" / "var/lib/mysql/gvwstate.dat"
+
+
+def full_outage(region: TestbedInfo, key: str, *, drop_saved_views: bool) -> None:
     for name in HOSTS:
         testbed_api.stop_host(region.directory, name)
+    if drop_saved_views:
+        # Without the view of its last primary component a node cannot form one again by
+        # itself (pc.recovery); the deploy has to read every node's position (grastate.dat,
+        # --wsrep-recover) and bootstrap from the most advanced.
+        for name in HOSTS:
+            saved_view(region, name).unlink(missing_ok=True)
     started = time.monotonic()
     for name in HOSTS:
         testbed_api.start_host(region.directory, name)
     booted = time.monotonic() - started
+    formed_by_itself = complete(clusters(region))
     result = CliRunner().invoke(app, ["deploy", str(region.directory), "--phase", "openstack"])
     assert "Traceback" not in result.output
     assert result.exit_code == 0, result.output
@@ -271,10 +381,22 @@ def test_a_deploy_brings_the_region_back_after_all_hosts_lost_power(region: Test
     assert smoke.exit_code == 0, smoke.output
     record(
         region,
-        "full_outage",
+        key,
         {
+            "galera_saved_views_dropped": drop_saved_views,
+            "clusters_complete_before_the_deploy": formed_by_itself,
             "hosts_booted_s": round(booted, 1),
             "deploy_recovered_s": round(recovered, 1),
             "guest_booted_s": round(time.monotonic() - started, 1),
         },
     )
+
+
+def test_a_deploy_brings_the_region_back_after_all_hosts_lost_power(region: TestbedInfo) -> None:
+    full_outage(region, "full_outage", drop_saved_views=False)
+
+
+def test_a_deploy_bootstraps_galera_from_the_most_advanced_node_after_a_full_outage(
+    region: TestbedInfo,
+) -> None:
+    full_outage(region, "full_outage_without_saved_views", drop_saved_views=True)
