@@ -18,6 +18,7 @@ import itertools
 import json
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -114,7 +115,7 @@ class ClientLoop:
             try:
                 call()
             except Exception as exc:
-                current.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
+                current.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[-300:]}")
 
     def figures(self, since: float = 0.0) -> dict[str, Any]:
         """Longest time without a successful round, and the failed calls, from ``since``."""
@@ -129,6 +130,42 @@ class ClientLoop:
             "longest_gap_s": round(max(gaps, default=0.0), 1),
             "first_failures": failed[:5],
         }
+
+
+@dataclass
+class VipProbe:
+    """TCP connections to Keystone on the VIP, one every 0.2 s with a 0.5 s timeout, in a
+    thread: when the VIP itself answered, apart from how long API calls took (a client's
+    SYN retries stretch its own gap well past the failover)."""
+
+    port: int = 5000
+    samples: list[tuple[float, bool]] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            at = time.monotonic()
+            try:
+                socket.create_connection((str(VIP), self.port), timeout=0.5).close()
+                answered = True
+            except OSError:
+                answered = False
+            self.samples.append((at, answered))
+            self.stop.wait(max(0.0, 0.2 - (time.monotonic() - at)))
+
+    def longest_silence(self, since: float = 0.0) -> float:
+        """Longest time from a refused or timed-out connection to the next accepted one."""
+        longest, silent_from = 0.0, None
+        for at, answered in self.samples:
+            if at < since:
+                continue
+            if not answered and silent_from is None:
+                silent_from = at
+            elif answered and silent_from is not None:
+                longest, silent_from = max(longest, at - silent_from), None
+        if silent_from is not None and self.samples:
+            longest = max(longest, self.samples[-1][0] - silent_from)
+        return round(longest, 1)
 
 
 def _network_round_trip(conn: Any, number: int) -> None:
@@ -327,6 +364,9 @@ def test_clients_keep_working_while_the_vip_holder_loses_power(region: TestbedIn
     loop = ClientLoop(region.directory / "clouds.yaml", "testbed-admin")
     thread = threading.Thread(target=loop.run, daemon=True)
     thread.start()
+    probe = VipProbe()
+    probe_thread = threading.Thread(target=probe.run, daemon=True)
+    probe_thread.start()
     try:
         wait_until("a first successful round", lambda: any(not r.failed for r in loop.rounds), 120)
         stopped_at = time.monotonic()
@@ -334,14 +374,18 @@ def test_clients_keep_working_while_the_vip_holder_loses_power(region: TestbedIn
         new_holder = wait_until("the VIP on another host", lambda: vip_holders(region), 60, 1)
         time.sleep(60)
         down = loop.figures(since=stopped_at)
+        down["vip_silent_s"] = probe.longest_silence(since=stopped_at)
         started_at = time.monotonic()
         testbed_api.start_host(region.directory, holder[0])
         wait_until("three members in every cluster", lambda: complete(clusters(region)), 600)
         time.sleep(30)
         back = loop.figures(since=started_at)
+        back["vip_silent_s"] = probe.longest_silence(since=started_at)
     finally:
         loop.stop.set()
+        probe.stop.set()
         thread.join(timeout=60)
+        probe_thread.join(timeout=5)
     record(
         region,
         "failover",
