@@ -226,7 +226,7 @@ def _check_hosts(region: Region, problem: Report, region_dir: RegionDir) -> None
         if (
             "tunnel" in declared
             and "tunnel" not in host.addresses
-            and (host.has_role("compute") or host.has_role("network"))
+            and host.name in region.groups["ovn_controller"]
         ):
             problem(
                 ["hosts", index, "addresses"],

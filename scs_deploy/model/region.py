@@ -487,10 +487,7 @@ class Region(StrictModel):
         address = host.addresses.get("tunnel")
         if self.networks.tunnel is None or address is None:
             return ""
-        for stanza in self.host_interfaces(host):
-            if stanza["address"].split("/")[0] == str(address):
-                return str(stanza["name"])
-        return ""
+        return self._device_with_address(host, address)
 
     def tunnel_cidr(self, host: Host) -> str:
         """The host's tunnel address with the tunnel network's prefix length."""
@@ -499,8 +496,12 @@ class Region(StrictModel):
 
     def management_interface(self, host: Host) -> str:
         """The device that carries the host's management address ("" when not modelled)."""
+        return self._device_with_address(host, host.address)
+
+    def _device_with_address(self, host: Host, address: IPv4Address) -> str:
+        """The device of the host's interface stanzas that carries ``address`` ("" if none)."""
         for stanza in self.host_interfaces(host):
-            if stanza["address"].split("/")[0] == str(host.address):
+            if stanza["address"].split("/")[0] == str(address):
                 return str(stanza["name"])
         return ""
 
