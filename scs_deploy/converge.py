@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
+from collections.abc import Mapping
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -24,7 +26,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from scs_deploy.phases import Phase
 from scs_deploy.resources import data_dir
 
-CONVERGE_VERSION = 1
+#: 2: inputs are per role (the role's own code), not one digest of all code.
+CONVERGE_VERSION = 2
 
 
 class RoleRecord(BaseModel):
@@ -44,28 +47,96 @@ class ConvergeRecords(BaseModel):
     phases: dict[str, dict[str, dict[str, RoleRecord]]] = {}
 
 
+#: Roles every phase playbook runs around the others: a change there may change what any
+#: role's record means.
+SHARED_ROLES = ("converge",)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A filter's name in a filter plugin's ``filters()`` mapping.
+_FILTER_NAME = re.compile(r"""["']([A-Za-z_][A-Za-z0-9_]*)["']\s*:""")
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(
+        path for path in root.rglob("*") if path.is_file() and "__pycache__" not in path.parts
+    )
+
+
+def _digest_tree(digest: Any, root: Path, label: str) -> None:
+    for path in _files(root):
+        digest.update(f"{label}/{path.relative_to(root).as_posix()}".encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+
+
 @cache
-def code_digest() -> str:
-    """scs-deploy's roles and playbook templates, and the Ansible that runs them."""
+def role_dependencies() -> dict[str, frozenset[str]]:
+    """Per role, the roles whose code its run uses, itself included, transitively.
+
+    A role uses another when its files name it (include_role, import_role, meta
+    dependencies) or name a module or filter the other one ships. Counting every mention
+    over-counts (a comment, a task name): that costs a needless run, never a wrong skip.
+    """
+    root = data_dir("roles")
+    roles = sorted(path.name for path in root.iterdir() if path.is_dir())
+    provides: dict[str, str] = {role: role for role in roles}
+    for role in roles:
+        for module in sorted((root / role / "library").glob("*.py")):
+            provides.setdefault(module.stem, role)
+        for plugin in sorted((root / role / "filter_plugins").glob("*.py")):
+            for name in _FILTER_NAME.findall(plugin.read_text(encoding="utf-8")):
+                provides.setdefault(name, role)
+    direct: dict[str, set[str]] = {}
+    for role in roles:
+        words: set[str] = set()
+        for path in _files(root / role):
+            words.update(_WORD.findall(path.read_text(encoding="utf-8", errors="replace")))
+        direct[role] = {provides[word] for word in words if word in provides} | {role}
+    closed: dict[str, frozenset[str]] = {}
+    for role in roles:
+        seen, todo = {role}, [role]
+        while todo:
+            for used in direct[todo.pop()] - seen:
+                seen.add(used)
+                todo.append(used)
+        closed[role] = frozenset(seen)
+    return closed
+
+
+@cache
+def _shared_code_digest() -> str:
+    """The playbook templates and plugins, the shared roles, and the Ansible that runs them."""
     digest = hashlib.sha256()
-    for name in ("roles", "playbooks"):
-        root = data_dir(name)
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-                digest.update(path.read_bytes() + b"\0")
+    _digest_tree(digest, data_dir("playbooks"), "playbooks")
+    for role in SHARED_ROLES:
+        _digest_tree(digest, data_dir("roles") / role, f"roles/{role}")
     for package in ("ansible-core", "ansible"):
         digest.update(f"{package}=={metadata.version(package)}\0".encode())
     return digest.hexdigest()
 
 
-def inputs_digest(render_hash: str, secrets_file: Path) -> str:
-    """Everything a role's run depends on besides the host: the render, secrets and code."""
-    digest = hashlib.sha256()
-    digest.update(render_hash.encode() + b"\0" + code_digest().encode() + b"\0")
-    with contextlib.suppress(FileNotFoundError):
-        digest.update(secrets_file.read_bytes())
+@cache
+def code_digest(role: str) -> str:
+    """The code one role's run depends on: its own files, those of the roles it uses, and
+    the shared code. A change elsewhere leaves its records valid."""
+    digest = hashlib.sha256(_shared_code_digest().encode() + b"\0")
+    root = data_dir("roles")
+    for used in sorted(role_dependencies().get(role, frozenset({role}))):
+        if (root / used).is_dir():
+            _digest_tree(digest, root / used, f"roles/{used}")
     return digest.hexdigest()
+
+
+class RoleInputs:
+    """Everything a role's run depends on besides the host: the render, the secrets and the
+    code of that role (``code_digest``), one digest per role."""
+
+    def __init__(self, render_hash: str, secrets_file: Path) -> None:
+        digest = hashlib.sha256(render_hash.encode() + b"\0")
+        with contextlib.suppress(FileNotFoundError):
+            digest.update(secrets_file.read_bytes())
+        self._common = digest.hexdigest()
+
+    def __getitem__(self, role: str) -> str:
+        return hashlib.sha256(f"{self._common}\0{code_digest(role)}".encode()).hexdigest()
 
 
 def load_records(path: Path) -> ConvergeRecords:
@@ -90,7 +161,7 @@ def phase_settings(
     phase: Phase,
     host_groups: dict[str, set[str]],
     records: ConvergeRecords,
-    inputs: str,
+    inputs: Mapping[str, str] | RoleInputs,
     manifest: Path,
     full: bool = False,
 ) -> dict[str, Any]:
@@ -102,7 +173,7 @@ def phase_settings(
         expected: dict[str, dict[str, str]] = {}
         for role in phase.roles_on(groups):
             record = kept.get(host, {}).get(role)
-            if full or record is None or record.inputs != inputs:
+            if full or record is None or record.inputs != inputs[role]:
                 pending.append(role)
             else:
                 expected[role] = record.observed
@@ -115,7 +186,7 @@ def record_run(
     phase: Phase,
     host_groups: dict[str, set[str]],
     manifest: Path,
-    inputs: str,
+    inputs: Mapping[str, str] | RoleInputs,
 ) -> ConvergeRecords:
     """After a successful phase: the roles that ran, with what the last play observed."""
     try:
@@ -133,9 +204,11 @@ def record_run(
             if role not in converging:
                 continue
             if not managed.get(role):
-                kept.setdefault(host, {})[role] = RoleRecord(inputs=inputs, observed={})
+                kept.setdefault(host, {})[role] = RoleRecord(inputs=inputs[role], observed={})
             elif isinstance(observed.get(role), dict):
-                kept.setdefault(host, {})[role] = RoleRecord(inputs=inputs, observed=observed[role])
+                kept.setdefault(host, {})[role] = RoleRecord(
+                    inputs=inputs[role], observed=observed[role]
+                )
             else:
                 # It manages something the last play did not observe: no proof, no record.
                 kept.get(host, {}).pop(role, None)

@@ -68,6 +68,8 @@ class Round:
     started: float
     ended: float
     failed: list[str] = field(default_factory=list)
+    #: How long each call took, in seconds, in the order made.
+    took: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -112,23 +114,33 @@ class ClientLoop:
             ("network create+delete", lambda: _network_round_trip(conn, number)),
         ]
         for name, call in calls:
+            started = time.monotonic()
             try:
                 call()
             except Exception as exc:
                 current.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[-300:]}")
+            current.took[name] = round(time.monotonic() - started, 1)
 
     def figures(self, since: float = 0.0) -> dict[str, Any]:
         """Longest time without a successful round, and the failed calls, from ``since``."""
         rounds = [r for r in self.rounds if r.started >= since]
         good = [r.ended for r in rounds if not r.failed]
-        gaps = [b - a for a, b in itertools.pairwise(good)]
+        gaps = [(b - a, a, b) for a, b in itertools.pairwise(good)]
         failed = [call for r in rounds if r.failed for call in r.failed]
+        longest, gap_from, gap_to = max(gaps, default=(0.0, 0.0, 0.0))
         return {
             "rounds": len(rounds),
             "failed_rounds": sum(1 for r in rounds if r.failed),
             "failed_calls": len(failed),
-            "longest_gap_s": round(max(gaps, default=0.0), 1),
+            "longest_gap_s": round(longest, 1),
             "first_failures": failed[:5],
+            # Where the longest gap's time went: every round that ended inside it, with the
+            # time of each call, from the gap's start.
+            "longest_gap_rounds": [
+                {"at_s": round(r.started - gap_from, 1), "took_s": r.took, "failed": r.failed}
+                for r in rounds
+                if gap_from < r.ended <= gap_to
+            ],
         }
 
 
@@ -372,8 +384,10 @@ def test_clients_keep_working_while_the_vip_holder_loses_power(region: TestbedIn
         stopped_at = time.monotonic()
         testbed_api.stop_host(region.directory, holder[0])
         new_holder = wait_until("the VIP on another host", lambda: vip_holders(region), 60, 1)
+        vip_moved_after = round(time.monotonic() - stopped_at, 1)
         time.sleep(60)
         down = loop.figures(since=stopped_at)
+        down["vip_moved_after_s"] = vip_moved_after
         down["vip_silent_s"] = probe.longest_silence(since=stopped_at)
         started_at = time.monotonic()
         testbed_api.start_host(region.directory, holder[0])

@@ -7,6 +7,8 @@ import grp
 import json
 import os
 import pwd
+from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -446,11 +448,20 @@ def test_managed_keys_of_the_roles_that_ran() -> None:
 # --- the records ----------------------------------------------------------------------------
 
 
+def _same(inputs: str) -> defaultdict[str, str]:
+    """The same inputs for every role."""
+    return defaultdict(lambda: inputs)
+
+
 def _settings(
-    records: ConvergeRecords, inputs: str = "A", full: bool = False, phase: Any = OPENSTACK
+    records: ConvergeRecords,
+    inputs: str | Mapping[str, str] = "A",
+    full: bool = False,
+    phase: Any = OPENSTACK,
 ) -> dict[str, Any]:
+    per_role = _same(inputs) if isinstance(inputs, str) else inputs
     settings = converge.phase_settings(
-        phase, HOST_GROUPS, records, inputs, Path("/m.json"), full=full
+        phase, HOST_GROUPS, records, per_role, Path("/m.json"), full=full
     )
     assert settings["scs_converge"]["manifest"] == "/m.json"
     hosts: dict[str, Any] = settings["scs_converge"]["hosts"]
@@ -515,6 +526,15 @@ def test_other_inputs_or_full_make_every_role_pending() -> None:
         assert hosts["n2"] == {"pending": OPENSTACK.roles_on(COMPUTE_GROUPS), "expected": {}}
 
 
+def test_only_roles_with_other_inputs_become_pending() -> None:
+    inputs = _same("A")
+    inputs["os_keystone"] = "B"
+    hosts = _settings(_records(), inputs=inputs)
+    assert hosts["n1"]["expected"] == {"os_glance": {}}
+    assert "os_keystone" in hosts["n1"]["pending"]
+    assert hosts["n2"]["expected"] == {"os_nova_compute": {"user:nova": "1 1"}}
+
+
 def _manifest(tmp_path: Path, hosts: dict[str, Any]) -> Path:
     path = tmp_path / "converge.json"
     path.write_text(json.dumps({"hosts": hosts}), encoding="utf-8")
@@ -547,7 +567,7 @@ def test_record_run_stores_what_the_roles_that_ran_left(tmp_path: Path) -> None:
             "ghost": {"ran": ["os_nova"], "managed": {}, "observed": {}},
         },
     )
-    updated = converge.record_run(records, OPENSTACK, HOST_GROUPS, manifest, "B")
+    updated = converge.record_run(records, OPENSTACK, HOST_GROUPS, manifest, _same("B"))
     assert updated.phases["openstack"] == {
         "n1": {
             "os_keystone": RoleRecord(
@@ -567,7 +587,7 @@ def test_record_run_without_a_manifest_forgets_the_phase(tmp_path: Path) -> None
     for manifest in (tmp_path / "missing.json", tmp_path / "corrupt.json"):
         if manifest.name == "corrupt.json":
             manifest.write_text('{"hosts": ', encoding="utf-8")
-        updated = converge.record_run(_records(), OPENSTACK, HOST_GROUPS, manifest, "A")
+        updated = converge.record_run(_records(), OPENSTACK, HOST_GROUPS, manifest, _same("A"))
         assert set(updated.phases) == {"bootstrap"}
 
 
@@ -605,15 +625,87 @@ def test_unusable_records_are_none(tmp_path: Path, text: str | None) -> None:
     assert converge.load_records(path) == ConvergeRecords()
 
 
-def test_inputs_digest_follows_the_render_and_the_secrets(tmp_path: Path) -> None:
+def test_role_inputs_follow_the_render_and_the_secrets(tmp_path: Path) -> None:
     secrets = tmp_path / "secrets.yml"
     secrets.write_text("a: 1\n", encoding="utf-8")
-    first = converge.inputs_digest("render-1", secrets)
-    assert converge.inputs_digest("render-1", secrets) == first
-    assert converge.inputs_digest("render-2", secrets) != first
+    first = converge.RoleInputs("render-1", secrets)["os_keystone"]
+    assert converge.RoleInputs("render-1", secrets)["os_keystone"] == first
+    assert converge.RoleInputs("render-2", secrets)["os_keystone"] != first
+    assert converge.RoleInputs("render-1", secrets)["os_glance"] != first
     secrets.write_text("a: 2\n", encoding="utf-8")
-    assert converge.inputs_digest("render-1", secrets) != first
-    assert converge.inputs_digest("render-1", tmp_path / "missing.yml") != first
+    assert converge.RoleInputs("render-1", secrets)["os_keystone"] != first
+    assert converge.RoleInputs("render-1", tmp_path / "missing.yml")["os_keystone"] != first
+
+
+def test_a_role_depends_on_the_roles_it_includes_and_whose_modules_it_calls() -> None:
+    used = converge.role_dependencies()
+    # include_role, transitively: os_uwsgi includes os_systemd.
+    assert {"os_venv", "os_wheels", "os_uwsgi", "os_systemd", "os_db"} <= used["os_keystone"]
+    assert {"os_nova_common", "os_mq"} <= used["os_nova_compute"]
+    # Nothing of the OpenStack helpers in a host role.
+    assert used["host_ssh"] == {"host_ssh"}
+    assert not any(role.startswith("os_") for role in used["ceph_osd"])
+    # Every role uses itself; every role named exists.
+    roles = set(used)
+    for role, names in used.items():
+        assert role in names
+        assert names <= roles
+
+
+def test_a_role_change_leaves_the_other_roles_inputs_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    roles, playbooks = tmp_path / "roles", tmp_path / "playbooks"
+    for role, text in {
+        "converge": "- ansible.builtin.debug: {}\n",
+        "os_venv": "- ansible.builtin.pip: {}\n",
+        "os_keystone": "- ansible.builtin.include_role:\n    name: os_venv\n",
+        "os_glance": "- ansible.builtin.debug: {}\n",
+        "os_gate": "- scs_http_probe: {}\n",
+    }.items():
+        (roles / role / "tasks").mkdir(parents=True)
+        (roles / role / "tasks" / "main.yml").write_text(text, encoding="utf-8")
+    (roles / "os_glance" / "library").mkdir()
+    (roles / "os_glance" / "library" / "scs_http_probe.py").write_text("x = 1\n", "utf-8")
+    playbooks.mkdir()
+    (playbooks / "phase.yml.j2").write_text("- hosts: all\n", encoding="utf-8")
+    monkeypatch.setattr(
+        converge, "data_dir", lambda name: {"roles": roles, "playbooks": playbooks}[name]
+    )
+
+    def digests() -> dict[str, str]:
+        for cached in (converge.role_dependencies, converge.code_digest):
+            cached.cache_clear()
+        converge._shared_code_digest.cache_clear()
+        inputs = converge.RoleInputs("render", tmp_path / "secrets.yml")
+        return {role: inputs[role] for role in ("os_keystone", "os_glance", "os_gate", "os_venv")}
+
+    try:
+        before = digests()
+        assert converge.role_dependencies()["os_gate"] == {"os_gate", "os_glance"}
+        (roles / "os_venv" / "tasks" / "main.yml").write_text("- x: 2\n", encoding="utf-8")
+        after_venv = digests()
+        # os_keystone includes os_venv; os_glance and os_gate do not.
+        assert after_venv["os_venv"] != before["os_venv"]
+        assert after_venv["os_keystone"] != before["os_keystone"]
+        assert after_venv["os_glance"] == before["os_glance"]
+        assert after_venv["os_gate"] == before["os_gate"]
+        # os_gate calls a module os_glance ships.
+        (roles / "os_glance" / "library" / "scs_http_probe.py").write_text("x = 2\n", "utf-8")
+        after_module = digests()
+        assert after_module["os_gate"] != after_venv["os_gate"]
+        assert after_module["os_keystone"] == after_venv["os_keystone"]
+        # The playbooks and the shared converge role count for every role.
+        (playbooks / "phase.yml.j2").write_text("- hosts: none\n", encoding="utf-8")
+        after_playbooks = digests()
+        assert all(after_playbooks[r] != after_module[r] for r in after_module)
+        (roles / "converge" / "tasks" / "main.yml").write_text("- y: 1\n", encoding="utf-8")
+        after_converge = digests()
+        assert all(after_converge[r] != after_playbooks[r] for r in after_playbooks)
+    finally:
+        for cached in (converge.role_dependencies, converge.code_digest):
+            cached.cache_clear()
+        converge._shared_code_digest.cache_clear()
 
 
 # --- the plays' triggers --------------------------------------------------------------------
