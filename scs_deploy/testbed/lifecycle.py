@@ -208,7 +208,8 @@ def stop_host(
     registry_file: RegistryFile | None = None,
     link_timeout: float = LINK_TIMEOUT,
 ) -> None:
-    """Cut the power of host ``name``: SIGKILL to all its processes at once, no shutdown.
+    """Cut the power of host ``name``: its veths down, then SIGKILL to all its processes
+    at once, no shutdown.
 
     Returns when none of its processes is left and its veths are gone. Its overlay
     root, disks (loop devices attached), cgroup and registry entry stay, for
@@ -223,7 +224,8 @@ def stop_host(
         registry = registry_file.load()
         host = _recorded_host(registry, directory, name, running=True)
         assert host.pid is not None
-        say(f"cutting the power of {name} (SIGKILL to all its processes)…")
+        say(f"cutting the power of {name} (its links down, SIGKILL to all its processes)…")
+        network.cut_host_links(name)
         hosts.power_off(host.pid, Path(host.cgroup) if host.cgroup else None)
         host.pid = None
         registry_file.save(registry)

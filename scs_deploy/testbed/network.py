@@ -133,6 +133,14 @@ def present_host_links(name: str) -> list[str]:
     return [link for link in host_links(name) if link in existing]
 
 
+def cut_host_links(name: str) -> None:
+    """Take the machine's ends of a host's veths down: from now on the host neither sends
+    nor receives, as after a power cut. Killing its processes first would let its kernel
+    answer for a moment without them (RST to a SYN, FIN on every open connection)."""
+    for link in present_host_links(name):
+        run(["ip", "link", "set", link, "down"], check=False)
+
+
 def remove_host_links(name: str) -> list[str]:
     """Delete a host's veths that outlived it (a network namespace the kernel has not
     freed yet keeps them, and the next start fails with "File exists")."""

@@ -126,10 +126,13 @@ class ClientLoop:
             current.took[name] = round(time.monotonic() - started, 1)
 
     def figures(self, since: float = 0.0, until: float = math.inf) -> dict[str, Any]:
-        """Longest time without a successful round, and the failed calls, between ``since``
-        and ``until``."""
-        rounds = [r for r in self.rounds if since <= r.started < until]
-        good = [r.ended for r in rounds if not r.failed]
+        """Longest time without a successful round, and the failed calls, of the rounds that
+        ended between ``since`` and ``until``. The first gap starts at the last successful
+        round before ``since``: the round under way at a stop counts for the stop."""
+        done = [r for r in self.rounds if r.ended]
+        rounds = [r for r in done if since < r.ended <= until]
+        before = [r.ended for r in done if r.ended <= since and not r.failed]
+        good = before[-1:] + [r.ended for r in rounds if not r.failed]
         gaps = [(b - a, a, b) for a, b in itertools.pairwise(good)]
         failed = [call for r in rounds if r.failed for call in r.failed]
         longest, gap_from, gap_to = max(gaps, default=(0.0, 0.0, 0.0))
