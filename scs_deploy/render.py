@@ -263,6 +263,7 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
         "scs_oslo_messaging_rabbit": region.oslo_messaging_rabbit,
         "scs_memcached_servers": region.memcached_servers,
         "scs_memcached_dead_retry": region.memcached_dead_retry,
+        "scs_memcached_socket_timeout": region.memcached_socket_timeout,
         "scs_openstack_tls_certificate_file": (
             str(region_dir.resolve(tls.certificate)) if tls else ""
         ),

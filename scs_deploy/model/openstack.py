@@ -34,6 +34,9 @@ RABBITMQ_QOS_PREFETCH_COUNT = 50
 # Seconds a memcached server that did not answer is left out before a client tries it
 # again, with more than one server (oslo.cache's default: 300).
 MEMCACHED_DEAD_RETRY = 60
+#: Seconds keystonemiddleware waits for a memcached server before it leaves it out
+#: (memcache_pool_socket_timeout; its default is 3).
+MEMCACHED_SOCKET_TIMEOUT = 1
 # The physical network name Neutron and OVN give the external network's bridge.
 EXTERNAL_PHYSNET = "physnet1"
 # Debian's Ceph bindings, linked into the venvs of services that talk RADOS.

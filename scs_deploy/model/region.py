@@ -21,6 +21,7 @@ from scs_deploy.model.openstack import (
     MARIADB_PORT,
     MEMCACHED_DEAD_RETRY,
     MEMCACHED_PORT,
+    MEMCACHED_SOCKET_TIMEOUT,
     NOVNCPROXY_PORT,
     OVN_NB_PORT,
     OVN_SB_PORT,
@@ -670,6 +671,17 @@ class Region(StrictModel):
         revoked token, a removed role) seen by every keystone process.
         """
         return MEMCACHED_DEAD_RETRY if len(self.memcached_servers) > 1 else None
+
+    @property
+    def memcached_socket_timeout(self) -> int | None:
+        """keystonemiddleware's memcache_pool_socket_timeout: None (its 3 s) with one server.
+
+        With more, every API process meets a server that lost its power once, on its first
+        token check after the loss, and waits this long before it leaves that server out:
+        3 s per process made every API answer slowly for half a minute after a failover.
+        memcached answers within milliseconds on the management network.
+        """
+        return MEMCACHED_SOCKET_TIMEOUT if len(self.memcached_servers) > 1 else None
 
     @cached_property
     def oslo_messaging_rabbit(self) -> dict[str, Any]:

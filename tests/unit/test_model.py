@@ -90,6 +90,7 @@ def test_one_control_host_keeps_classic_transient_queues_and_no_cinder_cluster()
     assert region.oslo_messaging_rabbit == {"rabbit_quorum_queue": True}
     assert region.cinder_cluster is None
     assert region.memcached_dead_retry is None
+    assert region.memcached_socket_timeout is None
 
 
 def test_three_control_hosts_replicate_every_queue_and_cluster_cinder() -> None:
@@ -106,6 +107,7 @@ def test_three_control_hosts_replicate_every_queue_and_cluster_cinder() -> None:
     assert region.cinder_cluster == "ceph"
     assert region.memcached_servers == [f"10.0.0.{10 + i}:11211" for i in (1, 2, 3)]
     assert region.memcached_dead_retry == 60
+    assert region.memcached_socket_timeout == 1
 
 
 def test_cinder_on_one_of_three_control_hosts_forms_no_cluster() -> None:
