@@ -74,6 +74,8 @@ class Round:
     failed: list[str] = field(default_factory=list)
     #: How long each call took, in seconds, in the order made.
     took: dict[str, float] = field(default_factory=dict)
+    #: The machine's 1-minute load average when the round ended (2 cores for all hosts).
+    load: float = 0.0
 
 
 @dataclass
@@ -104,6 +106,7 @@ class ClientLoop:
                 self._calls(conn, number, current)
                 conn.close()
             current.ended = time.monotonic()
+            current.load = os.getloadavg()[0]
             self.rounds.append(current)
             if current.failed:
                 time.sleep(0.5)
@@ -146,6 +149,7 @@ class ClientLoop:
                 default=(0.0, ""),
             ),
             "first_failures": failed[:5],
+            "machine_load_max": max((r.load for r in rounds), default=0.0),
             # Where the longest gap's time went: every round that ended inside it, with the
             # time of each call, from the gap's start.
             "longest_gap_rounds": [
