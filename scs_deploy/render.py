@@ -286,6 +286,7 @@ def compute_network_vars(region: Region) -> dict[str, Any]:
         "scs_nova_virt_type": settings.compute.virt_type,
         "scs_ovn_central_hosts": _named_addresses(region, "ovn_central"),
         "scs_ovn_nb_connection": region.ovn_nb_connection,
+        "scs_ovn_client_probe_interval": region.ovn_client_probe_interval,
         "scs_ovn_sb_connection": region.ovn_sb_connection,
         "scs_ovn_nb_port": OVN_NB_PORT,
         "scs_ovn_sb_port": OVN_SB_PORT,

@@ -37,6 +37,10 @@ MEMCACHED_DEAD_RETRY = 60
 #: Seconds keystonemiddleware waits for a memcached server before it leaves it out
 #: (memcache_pool_socket_timeout; its default is 3).
 MEMCACHED_SOCKET_TIMEOUT = 1
+#: Milliseconds of silence after which Neutron's OVSDB clients probe a clustered OVN
+#: database, and as many again before they connect to another server (neutron's default is
+#: 60000).
+OVN_CLIENT_PROBE_INTERVAL_MS = 5000
 # The physical network name Neutron and OVN give the external network's bridge.
 EXTERNAL_PHYSNET = "physnet1"
 # Debian's Ceph bindings, linked into the venvs of services that talk RADOS.

@@ -23,6 +23,7 @@ from scs_deploy.model.openstack import (
     MEMCACHED_PORT,
     MEMCACHED_SOCKET_TIMEOUT,
     NOVNCPROXY_PORT,
+    OVN_CLIENT_PROBE_INTERVAL_MS,
     OVN_NB_PORT,
     OVN_SB_PORT,
     RABBITMQ_QOS_PREFETCH_COUNT,
@@ -451,6 +452,17 @@ class Region(StrictModel):
     @property
     def ovn_sb_connection(self) -> str:
         return self.ovn_connection(OVN_SB_PORT)
+
+    @property
+    def ovn_client_probe_interval(self) -> int | None:
+        """Neutron's [ovn] ovsdb_probe_interval (ms): None (neutron's 60 s) with one server.
+
+        With a RAFT cluster, Neutron writes through the leader. A leader that lost its power
+        answers nothing, and its clients learn it only from their inactivity probe: with
+        60 s every network, port and router change waited one to two minutes after such a
+        failover, with 5 s it waits 5 to 10 s. OVSDB's own default is 5 s too.
+        """
+        return OVN_CLIENT_PROBE_INTERVAL_MS if len(self.hosts_with("control")) > 1 else None
 
     @property
     def novncproxy_base_url(self) -> str:
