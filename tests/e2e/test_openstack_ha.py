@@ -132,9 +132,8 @@ class ClientLoop:
         """Longest time without a successful round, and the failed calls, of the rounds that
         ended between ``since`` and ``until``. The first gap starts at the last successful
         round before ``since``: the round under way at a stop counts for the stop."""
-        done = [r for r in self.rounds if r.ended]
-        rounds = [r for r in done if since < r.ended <= until]
-        before = [r.ended for r in done if r.ended <= since and not r.failed]
+        rounds = [r for r in self.rounds if since < r.ended <= until]
+        before = [r.ended for r in self.rounds if r.ended <= since and not r.failed]
         good = before[-1:] + [r.ended for r in rounds if not r.failed]
         gaps = [(b - a, a, b) for a, b in itertools.pairwise(good)]
         failed = [call for r in rounds if r.failed for call in r.failed]
