@@ -264,6 +264,7 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
         "scs_memcached_servers": region.memcached_servers,
         "scs_memcached_dead_retry": region.memcached_dead_retry,
         "scs_memcached_socket_timeout": region.memcached_socket_timeout,
+        "scs_keystone_cache_socket_timeout": region.keystone_cache_socket_timeout,
         "scs_openstack_tls_certificate_file": (
             str(region_dir.resolve(tls.certificate)) if tls else ""
         ),

@@ -37,10 +37,13 @@ MEMCACHED_DEAD_RETRY = 60
 #: Seconds keystonemiddleware waits for a memcached server before it leaves it out
 #: (memcache_pool_socket_timeout; its default is 3).
 MEMCACHED_SOCKET_TIMEOUT = 1
+#: Seconds Keystone's oslo.cache waits for a memcached server before it leaves it out
+#: ([cache] socket_timeout, a float; its default is 1.0).
+KEYSTONE_CACHE_SOCKET_TIMEOUT = 0.25
 #: Milliseconds of silence after which Neutron's OVSDB clients probe a clustered OVN
 #: database, and as many again before they connect to another server (neutron's default is
 #: 60000).
-OVN_CLIENT_PROBE_INTERVAL_MS = 5000
+OVN_CLIENT_PROBE_INTERVAL_MS = 3000
 # The physical network name Neutron and OVN give the external network's bridge.
 EXTERNAL_PHYSNET = "physnet1"
 # Debian's Ceph bindings, linked into the venvs of services that talk RADOS.

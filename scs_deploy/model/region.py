@@ -17,6 +17,7 @@ from scs_deploy.model.openstack import (
     DEFAULT_VOLUME_TYPE,
     EXTERNAL_PHYSNET,
     GALERA_CHECK_PORT,
+    KEYSTONE_CACHE_SOCKET_TIMEOUT,
     LISTENERS,
     MARIADB_PORT,
     MEMCACHED_DEAD_RETRY,
@@ -460,7 +461,9 @@ class Region(StrictModel):
         With a RAFT cluster, Neutron writes through the leader. A leader that lost its power
         answers nothing, and its clients learn it only from their inactivity probe: with
         60 s every network, port and router change waited one to two minutes after such a
-        failover, with 5 s it waits 5 to 10 s. OVSDB's own default is 5 s too.
+        failover, with 5 s it waited 5 to 10 s; with 3 s it waits 3 to 6 s, about as long as
+        Galera stalls writes after such a loss (evs.suspect_timeout, 5 s). A longer probe
+        suits a database so large that its leader cannot answer an echo within 3 s.
         """
         return OVN_CLIENT_PROBE_INTERVAL_MS if len(self.hosts_with("control")) > 1 else None
 
@@ -694,6 +697,19 @@ class Region(StrictModel):
         memcached answers within milliseconds on the management network.
         """
         return MEMCACHED_SOCKET_TIMEOUT if len(self.memcached_servers) > 1 else None
+
+    @property
+    def keystone_cache_socket_timeout(self) -> float | None:
+        """Keystone's [cache] socket_timeout: None (oslo.cache's 1 s) with one server.
+
+        Keystone keeps one cache region per subsystem (tokens, revocations, assignments,
+        catalog, ...), and each region has its own memcache_pool with its own list of dead
+        servers. A server that lost its power costs every keystone process this timeout once
+        per region it touches: with 1 s a token took 4 s after a failover. memcached answers
+        within a millisecond on the management network, so a quarter second still leaves
+        room for a loaded host.
+        """
+        return KEYSTONE_CACHE_SOCKET_TIMEOUT if len(self.memcached_servers) > 1 else None
 
     @cached_property
     def oslo_messaging_rabbit(self) -> dict[str, Any]:

@@ -91,6 +91,7 @@ def test_one_control_host_keeps_classic_transient_queues_and_no_cinder_cluster()
     assert region.cinder_cluster is None
     assert region.memcached_dead_retry is None
     assert region.memcached_socket_timeout is None
+    assert region.keystone_cache_socket_timeout is None
     assert region.ovn_client_probe_interval is None
 
 
@@ -109,7 +110,8 @@ def test_three_control_hosts_replicate_every_queue_and_cluster_cinder() -> None:
     assert region.memcached_servers == [f"10.0.0.{10 + i}:11211" for i in (1, 2, 3)]
     assert region.memcached_dead_retry == 60
     assert region.memcached_socket_timeout == 1
-    assert region.ovn_client_probe_interval == 5000
+    assert region.keystone_cache_socket_timeout == 0.25
+    assert region.ovn_client_probe_interval == 3000
 
 
 def test_cinder_on_one_of_three_control_hosts_forms_no_cluster() -> None:

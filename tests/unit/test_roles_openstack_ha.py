@@ -148,6 +148,7 @@ def test_keystone_hosts_share_their_keys_and_every_cache_server(
         assert cache["backend"] == "oslo_cache.memcache_pool"
         assert cache["memcache_servers"] == ",".join(f"{a}:11211" for a in HA_ADDRESSES)
         assert cache["memcache_dead_retry"] == "60"
+        assert cache["socket_timeout"] == "0.25"
     assert repositories[0] == repositories[1] == repositories[2]
     assert {r["name"] for r in repositories[0]} == {"fernet", "credential"}
 
