@@ -24,10 +24,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from scs_deploy.phases import Phase
+from scs_deploy.render import Render
 from scs_deploy.resources import data_dir
 
 #: 2: inputs are per role (the role's own code), not one digest of all code.
-CONVERGE_VERSION = 2
+#: 3: and the rendered variables the role names, not the whole render.
+CONVERGE_VERSION = 3
 
 
 class RoleRecord(BaseModel):
@@ -125,18 +127,78 @@ def code_digest(role: str) -> str:
     return digest.hexdigest()
 
 
-class RoleInputs:
-    """Everything a role's run depends on besides the host: the render, the secrets and the
-    code of that role (``code_digest``), one digest per role."""
+@cache
+def role_words(role: str) -> frozenset[str]:
+    """Every name the files of a role, and of the roles it uses, mention: a superset of the
+    variables its run reads."""
+    root = data_dir("roles")
+    words: set[str] = set()
+    for used in sorted(role_dependencies().get(role, frozenset({role}))):
+        if (root / used).is_dir():
+            for path in _files(root / used):
+                words.update(_WORD.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return frozenset(words)
 
-    def __init__(self, render_hash: str, secrets_file: Path) -> None:
-        digest = hashlib.sha256(render_hash.encode() + b"\0")
+
+def _used_variables(words: set[str], variables: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """The variables ``words`` name, and those their values name, transitively."""
+    defined = {name for values in variables.values() for name in values}
+    used, todo = set(), sorted(words & defined)
+    while todo:
+        name = todo.pop()
+        if name in used:
+            continue
+        used.add(name)
+        for values in variables.values():
+            if name in values:
+                named = set(_WORD.findall(json.dumps(values[name]))) & defined
+                todo.extend(sorted(named - used))
+    return used
+
+
+class RoleInputs:
+    """Everything a role's run depends on besides the host, one digest per role: the code of
+    that role (``code_digest``), the rendered variables its code (or the playbooks) names,
+    the rest of the render (inventory, playbooks, ansible.cfg) and the secrets.
+
+    A change to a variable no role mentions leaves every record valid; one that only
+    Neutron's roles read re-runs only those.
+    """
+
+    def __init__(self, render: Render, secrets_file: Path) -> None:
+        digest = hashlib.sha256()
+        common_words: set[str] = set()
+        for name in sorted(render.files):
+            if name in render.variables:
+                continue
+            text = render.files[name]
+            digest.update(name.encode() + b"\0" + text.encode() + b"\0")
+            common_words.update(_WORD.findall(text))
         with contextlib.suppress(FileNotFoundError):
             digest.update(secrets_file.read_bytes())
+        for role in SHARED_ROLES:
+            common_words |= role_words(role)
         self._common = digest.hexdigest()
+        self._common_words = frozenset(common_words)
+        self._variables = render.variables
+        self._digests: dict[str, str] = {}
+
+    def variables_of(self, role: str) -> set[str]:
+        """The rendered variables whose values count for ``role``."""
+        return _used_variables(set(role_words(role) | self._common_words), self._variables)
 
     def __getitem__(self, role: str) -> str:
-        return hashlib.sha256(f"{self._common}\0{code_digest(role)}".encode()).hexdigest()
+        if role not in self._digests:
+            digest = hashlib.sha256(f"{self._common}\0{code_digest(role)}\0".encode())
+            used = self.variables_of(role)
+            for file in sorted(self._variables):
+                values = self._variables[file]
+                for name in sorted(used & values.keys()):
+                    digest.update(
+                        f"{file}\0{name}\0{json.dumps(values[name], sort_keys=True)}\0".encode()
+                    )
+            self._digests[role] = digest.hexdigest()
+        return self._digests[role]
 
 
 def load_records(path: Path) -> ConvergeRecords:

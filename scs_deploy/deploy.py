@@ -139,7 +139,7 @@ def _deploy(
     ensure_tls_secrets(region_dir, region)
     result = render(region, region_dir)
     write_build(result, region_dir.build_dir)
-    inputs = converge.RoleInputs(result.hash, region_dir.secrets_file)
+    inputs = converge.RoleInputs(result, region_dir.secrets_file)
     converged = converge.load_records(region_dir.converge_file)
     host_groups = region.host_groups
     region_dir.known_hosts_file.parent.mkdir(mode=0o700, exist_ok=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,11 @@ CACHE_DIR = ".cache"
 
 @dataclass(frozen=True)
 class Render:
-    """The rendered build tree, as relative path -> text."""
+    """The rendered build tree, as relative path -> text; ``variables`` holds, per inventory
+    vars file among them, the variables it defines (what converge compares per role)."""
 
     files: dict[str, str]
+    variables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def hash(self) -> str:
@@ -358,6 +360,10 @@ def render(region: Region, region_dir: RegionDir) -> Render:
         autoescape=False,
     )
     build_dir = region_dir.build_dir
+    variables: dict[str, dict[str, Any]] = {
+        "inventory/group_vars/all.yml": group_vars(region, region_dir),
+        **{f"inventory/host_vars/{host.name}.yml": host_vars(region, host) for host in region.hosts},
+    }
     files: dict[str, str] = {
         "ansible.cfg": templates.get_template("ansible.cfg.j2").render(
             region_name=region.name,
@@ -368,14 +374,12 @@ def render(region: Region, region_dir: RegionDir) -> Render:
             known_hosts=region_dir.known_hosts_file,
         ),
         "inventory/hosts.yml": _dump(inventory(region, region_dir), expand=4),
-        "inventory/group_vars/all.yml": _dump(group_vars(region, region_dir)),
+        **{name: _dump(values) for name, values in variables.items()},
     }
-    for host in region.hosts:
-        files[f"inventory/host_vars/{host.name}.yml"] = _dump(host_vars(region, host))
     playbook = templates.get_template("phase.yml.j2")
     for phase in PHASES:
         files[phase.playbook] = playbook.render(region_name=region.name, phase=phase)
-    return Render(files=files)
+    return Render(files=files, variables=variables)
 
 
 def write_build(result: Render, build_dir: Path) -> None:

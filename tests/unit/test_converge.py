@@ -18,6 +18,7 @@ import pytest
 from scs_deploy import converge
 from scs_deploy.converge import CONVERGE_VERSION, ConvergeRecords, RoleRecord
 from scs_deploy.phases import get_phase
+from scs_deploy.render import Render
 from tests.unit.modules import ROOT, load_file, load_role_module
 
 callback = load_file(
@@ -625,16 +626,73 @@ def test_unusable_records_are_none(tmp_path: Path, text: str | None) -> None:
     assert converge.load_records(path) == ConvergeRecords()
 
 
+def _render(playbook: str = "- hosts: all\n", **group_vars: Any) -> Render:
+    variables = {
+        "inventory/group_vars/all.yml": group_vars,
+        "inventory/host_vars/n1.yml": {"scs_host_address": "10.0.0.11"},
+    }
+    files = {name: json.dumps(values) for name, values in variables.items()}
+    return Render(files={**files, "openstack.yml": playbook}, variables=variables)
+
+
 def test_role_inputs_follow_the_render_and_the_secrets(tmp_path: Path) -> None:
     secrets = tmp_path / "secrets.yml"
     secrets.write_text("a: 1\n", encoding="utf-8")
-    first = converge.RoleInputs("render-1", secrets)["os_keystone"]
-    assert converge.RoleInputs("render-1", secrets)["os_keystone"] == first
-    assert converge.RoleInputs("render-2", secrets)["os_keystone"] != first
-    assert converge.RoleInputs("render-1", secrets)["os_glance"] != first
+    first = converge.RoleInputs(_render(), secrets)["os_keystone"]
+    assert converge.RoleInputs(_render(), secrets)["os_keystone"] == first
+    assert converge.RoleInputs(_render("- hosts: control\n"), secrets)["os_keystone"] != first
+    assert converge.RoleInputs(_render(), secrets)["os_glance"] != first
     secrets.write_text("a: 2\n", encoding="utf-8")
-    assert converge.RoleInputs("render-1", secrets)["os_keystone"] != first
-    assert converge.RoleInputs("render-1", tmp_path / "missing.yml")["os_keystone"] != first
+    assert converge.RoleInputs(_render(), secrets)["os_keystone"] != first
+    assert converge.RoleInputs(_render(), tmp_path / "missing.yml")["os_keystone"] != first
+
+
+def test_a_variable_counts_for_the_roles_that_name_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    roles, playbooks = tmp_path / "roles", tmp_path / "playbooks"
+    for role, text in {
+        "converge": "- ansible.builtin.debug: {}\n",
+        "os_mq": "os_mq_hosts: '{{ scs_rabbitmq_hosts }}'\n",
+        "os_nova": "- ansible.builtin.include_role:\n    name: os_mq\n",
+        "os_neutron": "os_neutron_probe: '{{ scs_ovn_client_probe_interval }}'\n",
+        "os_keystone": "os_keystone_cache: '{{ scs_keystone_cache }}'\n",
+    }.items():
+        (roles / role / "tasks").mkdir(parents=True)
+        (roles / role / "tasks" / "main.yml").write_text(text, encoding="utf-8")
+    playbooks.mkdir()
+    monkeypatch.setattr(
+        converge, "data_dir", lambda name: {"roles": roles, "playbooks": playbooks}[name]
+    )
+    for cached in (converge.role_dependencies, converge.code_digest, converge.role_words):
+        monkeypatch.setattr(converge, cached.__name__, cached.__wrapped__)
+    base = {
+        "scs_rabbitmq_hosts": [{"name": "n1", "address": "10.0.0.11"}],
+        "scs_ovn_client_probe_interval": None,
+        # A value that names another variable makes that one count too.
+        "scs_keystone_cache": "{{ scs_memcached_servers }}",
+        "scs_memcached_servers": ["10.0.0.11:11211"],
+        "scs_unused": 1,
+    }
+
+    def digests(playbook: str = "- hosts: all\n", **changed: Any) -> dict[str, str]:
+        inputs = converge.RoleInputs(_render(playbook, **{**base, **changed}), tmp_path / "s")
+        return {role: inputs[role] for role in ("os_mq", "os_nova", "os_neutron", "os_keystone")}
+
+    before = digests()
+    assert digests(scs_unused=2) == before
+    probe = digests(scs_ovn_client_probe_interval=3000)
+    assert {r for r in before if probe[r] != before[r]} == {"os_neutron"}
+    # os_nova includes os_mq, which names the RabbitMQ hosts.
+    rabbit = digests(scs_rabbitmq_hosts=[])
+    assert {r for r in before if rabbit[r] != before[r]} == {"os_mq", "os_nova"}
+    memcached = digests(scs_memcached_servers=[])
+    assert {r for r in before if memcached[r] != before[r]} == {"os_keystone"}
+    # A variable the playbooks name counts for every role.
+    named = digests("- hosts: all\n  when: scs_unused\n")
+    assert all(
+        digests("- hosts: all\n  when: scs_unused\n", scs_unused=2)[r] != named[r] for r in named
+    )
 
 
 def test_a_role_depends_on_the_roles_it_includes_and_whose_modules_it_calls() -> None:
@@ -674,10 +732,10 @@ def test_a_role_change_leaves_the_other_roles_inputs_alone(
     )
 
     def digests() -> dict[str, str]:
-        for cached in (converge.role_dependencies, converge.code_digest):
+        for cached in (converge.role_dependencies, converge.code_digest, converge.role_words):
             cached.cache_clear()
         converge._shared_code_digest.cache_clear()
-        inputs = converge.RoleInputs("render", tmp_path / "secrets.yml")
+        inputs = converge.RoleInputs(_render(), tmp_path / "secrets.yml")
         return {role: inputs[role] for role in ("os_keystone", "os_glance", "os_gate", "os_venv")}
 
     try:
@@ -703,7 +761,7 @@ def test_a_role_change_leaves_the_other_roles_inputs_alone(
         after_converge = digests()
         assert all(after_converge[r] != after_playbooks[r] for r in after_playbooks)
     finally:
-        for cached in (converge.role_dependencies, converge.code_digest):
+        for cached in (converge.role_dependencies, converge.code_digest, converge.role_words):
             cached.cache_clear()
         converge._shared_code_digest.cache_clear()
 
