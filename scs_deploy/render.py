@@ -362,7 +362,9 @@ def render(region: Region, region_dir: RegionDir) -> Render:
     build_dir = region_dir.build_dir
     variables: dict[str, dict[str, Any]] = {
         "inventory/group_vars/all.yml": group_vars(region, region_dir),
-        **{f"inventory/host_vars/{host.name}.yml": host_vars(region, host) for host in region.hosts},
+        **{
+            f"inventory/host_vars/{host.name}.yml": host_vars(region, host) for host in region.hosts
+        },
     }
     files: dict[str, str] = {
         "ansible.cfg": templates.get_template("ansible.cfg.j2").render(

@@ -647,22 +647,34 @@ def test_role_inputs_follow_the_render_and_the_secrets(tmp_path: Path) -> None:
     assert converge.RoleInputs(_render(), tmp_path / "missing.yml")["os_keystone"] != first
 
 
-def test_a_variable_counts_for_the_roles_that_name_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _role_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tasks: dict[str, str]
+) -> tuple[Path, Path]:
+    """Roles with these tasks/main.yml and an empty playbooks directory, as converge's data."""
     roles, playbooks = tmp_path / "roles", tmp_path / "playbooks"
-    for role, text in {
-        "converge": "- ansible.builtin.debug: {}\n",
-        "os_mq": "os_mq_hosts: '{{ scs_rabbitmq_hosts }}'\n",
-        "os_nova": "- ansible.builtin.include_role:\n    name: os_mq\n",
-        "os_neutron": "os_neutron_probe: '{{ scs_ovn_client_probe_interval }}'\n",
-        "os_keystone": "os_keystone_cache: '{{ scs_keystone_cache }}'\n",
-    }.items():
+    for role, text in tasks.items():
         (roles / role / "tasks").mkdir(parents=True)
         (roles / role / "tasks" / "main.yml").write_text(text, encoding="utf-8")
     playbooks.mkdir()
     monkeypatch.setattr(
         converge, "data_dir", lambda name: {"roles": roles, "playbooks": playbooks}[name]
+    )
+    return roles, playbooks
+
+
+def test_a_variable_counts_for_the_roles_that_name_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _role_tree(
+        tmp_path,
+        monkeypatch,
+        {
+            "converge": "- ansible.builtin.debug: {}\n",
+            "os_mq": "os_mq_hosts: '{{ scs_rabbitmq_hosts }}'\n",
+            "os_nova": "- ansible.builtin.include_role:\n    name: os_mq\n",
+            "os_neutron": "os_neutron_probe: '{{ scs_ovn_client_probe_interval }}'\n",
+            "os_keystone": "os_keystone_cache: '{{ scs_keystone_cache }}'\n",
+        },
     )
     for cached in (converge.role_dependencies, converge.code_digest, converge.role_words):
         monkeypatch.setattr(converge, cached.__name__, cached.__wrapped__)
@@ -713,23 +725,20 @@ def test_a_role_depends_on_the_roles_it_includes_and_whose_modules_it_calls() ->
 def test_a_role_change_leaves_the_other_roles_inputs_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    roles, playbooks = tmp_path / "roles", tmp_path / "playbooks"
-    for role, text in {
-        "converge": "- ansible.builtin.debug: {}\n",
-        "os_venv": "- ansible.builtin.pip: {}\n",
-        "os_keystone": "- ansible.builtin.include_role:\n    name: os_venv\n",
-        "os_glance": "- ansible.builtin.debug: {}\n",
-        "os_gate": "- scs_http_probe: {}\n",
-    }.items():
-        (roles / role / "tasks").mkdir(parents=True)
-        (roles / role / "tasks" / "main.yml").write_text(text, encoding="utf-8")
+    roles, playbooks = _role_tree(
+        tmp_path,
+        monkeypatch,
+        {
+            "converge": "- ansible.builtin.debug: {}\n",
+            "os_venv": "- ansible.builtin.pip: {}\n",
+            "os_keystone": "- ansible.builtin.include_role:\n    name: os_venv\n",
+            "os_glance": "- ansible.builtin.debug: {}\n",
+            "os_gate": "- scs_http_probe: {}\n",
+        },
+    )
     (roles / "os_glance" / "library").mkdir()
     (roles / "os_glance" / "library" / "scs_http_probe.py").write_text("x = 1\n", "utf-8")
-    playbooks.mkdir()
     (playbooks / "phase.yml.j2").write_text("- hosts: all\n", encoding="utf-8")
-    monkeypatch.setattr(
-        converge, "data_dir", lambda name: {"roles": roles, "playbooks": playbooks}[name]
-    )
 
     def digests() -> dict[str, str]:
         for cached in (converge.role_dependencies, converge.code_digest, converge.role_words):
