@@ -18,8 +18,10 @@ import pytest
 from scs_deploy import converge
 from scs_deploy.converge import CONVERGE_VERSION, ConvergeRecords, RoleRecord
 from scs_deploy.phases import get_phase
-from scs_deploy.render import Render
+from scs_deploy.render import Render, render
+from scs_deploy.validate import load_region
 from tests.unit.modules import ROOT, load_file, load_role_module
+from tests.unit.role_vars import example_dir
 
 callback = load_file(
     ROOT / "playbooks" / "plugins" / "callback" / "scs_converge.py", "scs_converge_callback"
@@ -804,3 +806,35 @@ def test_phase_hosts() -> None:
     assert groups[:3] == ["control", "network", "compute"]
     assert len(groups) == len(set(groups))
     assert {"nova_compute", "openstack_wheels", "neutron_metadata_agent"} <= set(groups)
+
+
+#: Roles no OpenStack compute or network setting concerns.
+UNCONCERNED = ("host_", "ceph_", "os_keystone", "os_glance", "infra_mariadb", "infra_haproxy")
+
+
+@pytest.mark.parametrize(
+    ("tail", "concerned"),
+    [
+        ("openstack: {compute: {virt_type: qemu}}\n", {"os_nova_compute"}),
+        (
+            "openstack: {availability_zone: az1}\n",
+            {"os_nova", "os_nova_compute", "os_neutron", "os_cinder", "infra_ovn_controller"},
+        ),
+    ],
+    ids=["virt-type", "availability-zone"],
+)
+def test_a_region_change_re_runs_only_the_roles_it_concerns(
+    tmp_path: Path, tail: str, concerned: set[str]
+) -> None:
+    directory = example_dir("testbed-ha", tmp_path)
+
+    def inputs() -> converge.RoleInputs:
+        return converge.RoleInputs(render(load_region(directory), directory), tmp_path / "s")
+
+    before = inputs()
+    with directory.region_file.open("a", encoding="utf-8") as region_file:
+        region_file.write(tail)
+    after = inputs()
+    changed = {role for role in converge.role_dependencies() if before[role] != after[role]}
+    assert concerned <= changed
+    assert not {role for role in changed if role.startswith(UNCONCERNED)}
