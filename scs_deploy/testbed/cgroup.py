@@ -68,8 +68,12 @@ def create(hierarchy: MemoryHierarchy, host: str, memory_max: int) -> Path:
     try:
         hierarchy.parent.mkdir(exist_ok=True)
         if hierarchy.limit_file == "memory.max":
-            _enable_memory(hierarchy.root)
-            _enable_memory(hierarchy.parent)
+            _enable(hierarchy.root, "memory")
+            _enable(hierarchy.parent, "memory")
+            # cgroup v2: each host gets cpu.weight 100, an equal share (see JOINED_HIERARCHIES).
+            with contextlib.suppress(OSError):
+                _enable(hierarchy.root, "cpu")
+                _enable(hierarchy.parent, "cpu")
         path.mkdir(exist_ok=True)
         (path / hierarchy.limit_file).write_text(f"{memory_max}\n")
     except OSError as exc:
@@ -77,29 +81,33 @@ def create(hierarchy: MemoryHierarchy, host: str, memory_max: int) -> Path:
     return path
 
 
-def _enable_memory(path: Path) -> None:
+def _enable(path: Path, controller: str) -> None:
     control = path / "cgroup.subtree_control"
-    if "memory" not in control.read_text().split():
-        control.write_text("+memory\n")
+    if controller not in control.read_text().split():
+        control.write_text(f"+{controller}\n")
 
 
-#: Hierarchies of a hybrid machine where systemd (the container's) tracks its units.
-TRACKING_HIERARCHIES = ("unified", "systemd")
+#: Hierarchies of a hybrid machine that each host joins besides the memory one: those where
+#: systemd (the container's) tracks its units, and v1's cpu, where each host's cgroup has
+#: the same cpu.shares. Without that, the scheduler shares the cores per process: a host
+#: that boots (thirty services starting) took most of the machine from the hosts serving,
+#: which real machines do not do to each other.
+JOINED_HIERARCHIES = ("unified", "systemd", "cpu")
 
 
-def tracking_cgroups(host: str, cgroup_root: Path = CGROUP_ROOT) -> list[Path]:
-    """The host's cgroups in the hierarchies where its systemd tracks units, besides the
-    memory one (on a cgroup v2 machine the memory cgroup is that hierarchy: none)."""
+def joined_cgroups(host: str, cgroup_root: Path = CGROUP_ROOT) -> list[Path]:
+    """The host's cgroups in the other hierarchies it joins (on a cgroup v2 machine the
+    memory cgroup is all of them: none)."""
     return [
         cgroup_root / name / PARENT / host
-        for name in TRACKING_HIERARCHIES
+        for name in JOINED_HIERARCHIES
         if (cgroup_root / name / "cgroup.procs").is_file()
     ]
 
 
-def tracking_parents(cgroup_root: Path = CGROUP_ROOT) -> list[Path]:
-    """scs-testbed in each tracking hierarchy (removed with the last testbed)."""
-    return [path.parent for path in tracking_cgroups("-", cgroup_root)]
+def joined_parents(cgroup_root: Path = CGROUP_ROOT) -> list[Path]:
+    """scs-testbed in each joined hierarchy (removed with the last testbed)."""
+    return [path.parent for path in joined_cgroups("-", cgroup_root)]
 
 
 def join(path: Path) -> None:

@@ -190,7 +190,7 @@ def start(
 ) -> int:
     """Start the host detached (own session, console to ``log``); returns nspawn's PID."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    tracking = cgroup.tracking_cgroups(name)
+    tracking = cgroup.joined_cgroups(name)
     for path in tracking:
         path.mkdir(parents=True, exist_ok=True)
 

@@ -511,7 +511,7 @@ def _clean(registry: Registry, directories: list[str], say: Say) -> None:
         parent = cgroup.memory_hierarchy().parent
     except TestbedError:
         parent = None
-    for path in [parent, *cgroup.tracking_parents()]:
+    for path in [parent, *cgroup.joined_parents()]:
         if path is not None and cgroup.remove(path):
             say(f"removed cgroup {path}")
     if registry.ip_forward_before is not None:
@@ -551,6 +551,6 @@ def _remove_testbed(registry: Registry, directory: Path, say: Say) -> None:
     for host in recorded:
         for path in [Path(host.cgroup)] if host.cgroup else []:
             cgroup.remove(path)
-        for path in cgroup.tracking_cgroups(host.name):
+        for path in cgroup.joined_cgroups(host.name):
             cgroup.remove(path)
     registry.testbeds.pop(str(directory), None)

@@ -451,18 +451,32 @@ def test_power_off_names_what_survives_sigkill(
         hosts.power_off(100, tmp_path, timeout=0)
 
 
-def test_each_host_tracks_its_units_in_cgroups_of_its_own(tmp_path: Path) -> None:
-    (tmp_path / "unified").mkdir()
-    (tmp_path / "unified" / "cgroup.procs").write_text("")
-    (tmp_path / "systemd").mkdir()
-    (tmp_path / "systemd" / "cgroup.procs").write_text("")
-    assert cgroup.tracking_cgroups("tb2", tmp_path) == [
+def test_each_host_tracks_its_units_and_shares_the_cpu_in_cgroups_of_its_own(
+    tmp_path: Path,
+) -> None:
+    for name in ("unified", "systemd", "cpu"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "cgroup.procs").write_text("")
+    assert cgroup.joined_cgroups("tb2", tmp_path) == [
         tmp_path / "unified" / "scs-testbed" / "tb2",
         tmp_path / "systemd" / "scs-testbed" / "tb2",
+        tmp_path / "cpu" / "scs-testbed" / "tb2",
     ]
-    assert cgroup.tracking_parents(tmp_path) == [
+    assert cgroup.joined_parents(tmp_path) == [
         tmp_path / "unified" / "scs-testbed",
         tmp_path / "systemd" / "scs-testbed",
+        tmp_path / "cpu" / "scs-testbed",
     ]
     # cgroup v2 only: the memory cgroup is where systemd tracks units already.
-    assert cgroup.tracking_cgroups("tb2", tmp_path / "unified") == []
+    assert cgroup.joined_cgroups("tb2", tmp_path / "unified") == []
+
+
+def test_cgroup_v2_hosts_get_the_cpu_controller_too(tmp_path: Path) -> None:
+    (tmp_path / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    (tmp_path / "cgroup.subtree_control").write_text("")
+    (tmp_path / "scs-testbed").mkdir()
+    (tmp_path / "scs-testbed" / "cgroup.subtree_control").write_text("")
+    path = cgroup.create(cgroup.memory_hierarchy(tmp_path), "tb1", 1 << 30)
+    assert (path / "memory.max").read_text() == f"{1 << 30}\n"
+    # A plain directory keeps what was written last; the kernel would add the controllers.
+    assert (tmp_path / "scs-testbed" / "cgroup.subtree_control").read_text() == "+cpu\n"
