@@ -370,9 +370,14 @@ def wait_for_ssh(name: str, base_argv: list[str], pid: int, log: Path, timeout: 
                 f"host {name} stopped while booting; its console log {log} ends with:\n"
                 + _tail(log)
             )
-        result = subprocess.run(
-            [*base_argv, "true"], capture_output=True, text=True, timeout=30, check=False
-        )
+        try:
+            result = subprocess.run(
+                [*base_argv, "true"], capture_output=True, text=True, timeout=30, check=False
+            )
+        except subprocess.TimeoutExpired:
+            # sshd took the connection but the login did not finish: still booting.
+            last = "ssh took the connection but did not log in within 30 s"
+            continue
         if result.returncode == 0:
             return time.monotonic() - started
         last = result.stderr.strip()

@@ -8,6 +8,7 @@ The hosts are named unit1, unit2, so that not even a slip could name a real host
 from __future__ import annotations
 
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -480,3 +481,24 @@ def test_cgroup_v2_hosts_get_the_cpu_controller_too(tmp_path: Path) -> None:
     assert (path / "memory.max").read_text() == f"{1 << 30}\n"
     # A plain directory keeps what was written last; the kernel would add the controllers.
     assert (tmp_path / "scs-testbed" / "cgroup.subtree_control").read_text() == "+cpu\n"
+
+
+def test_wait_for_ssh_counts_a_login_that_hangs_as_still_booting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers: list[Any] = [
+        subprocess.TimeoutExpired(["ssh"], 30),
+        subprocess.CompletedProcess(["ssh"], 0, "", ""),
+    ]
+
+    def run(argv: list[str], **kwargs: Any) -> Any:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(hosts, "_alive", lambda pid: True)
+    monkeypatch.setattr(hosts.subprocess, "run", run)
+    monkeypatch.setattr(hosts.time, "sleep", lambda seconds: None)
+    assert hosts.wait_for_ssh("tb1", ["ssh"], 100, tmp_path / "log", timeout=60) >= 0
+    assert answers == []
