@@ -70,6 +70,15 @@ def _digest_tree(digest: Any, root: Path, label: str) -> None:
 
 
 @cache
+def _own_words(role: str) -> frozenset[str]:
+    """Every name the files of one role mention."""
+    words: set[str] = set()
+    for path in _files(data_dir("roles") / role):
+        words.update(_WORD.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return frozenset(words)
+
+
+@cache
 def role_dependencies() -> dict[str, frozenset[str]]:
     """Per role, the roles whose code its run uses, itself included, transitively.
 
@@ -88,9 +97,7 @@ def role_dependencies() -> dict[str, frozenset[str]]:
                 provides.setdefault(name, role)
     direct: dict[str, set[str]] = {}
     for role in roles:
-        words: set[str] = set()
-        for path in _files(root / role):
-            words.update(_WORD.findall(path.read_text(encoding="utf-8", errors="replace")))
+        words = _own_words(role)
         direct[role] = {provides[word] for word in words if word in provides} | {role}
     closed: dict[str, frozenset[str]] = {}
     for role in roles:
@@ -132,12 +139,8 @@ def role_words(role: str) -> frozenset[str]:
     """Every name the files of a role, and of the roles it uses, mention: a superset of the
     variables its run reads."""
     root = data_dir("roles")
-    words: set[str] = set()
-    for used in sorted(role_dependencies().get(role, frozenset({role}))):
-        if (root / used).is_dir():
-            for path in _files(root / used):
-                words.update(_WORD.findall(path.read_text(encoding="utf-8", errors="replace")))
-    return frozenset(words)
+    used = role_dependencies().get(role, frozenset({role}))
+    return frozenset().union(*(_own_words(name) for name in used if (root / name).is_dir()))
 
 
 def _used_variables(words: set[str], variables: Mapping[str, Mapping[str, Any]]) -> set[str]:

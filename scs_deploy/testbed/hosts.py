@@ -190,14 +190,14 @@ def start(
 ) -> int:
     """Start the host detached (own session, console to ``log``); returns nspawn's PID."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    tracking = cgroup.joined_cgroups(name)
-    for path in tracking:
+    joined = cgroup.joined_cgroups(name)
+    for path in joined:
         path.mkdir(parents=True, exist_ok=True)
 
     def enter_cgroup() -> None:
         if cgroup_path is not None:
             cgroup.join(cgroup_path)
-        for path in tracking:
+        for path in joined:
             cgroup.join(path)
 
     with log.open("ab") as console:

@@ -649,6 +649,16 @@ def test_role_inputs_follow_the_render_and_the_secrets(tmp_path: Path) -> None:
     assert converge.RoleInputs(_render(), tmp_path / "missing.yml")["os_keystone"] != first
 
 
+#: What converge caches from the roles' files: fake roles need them cleared.
+CACHED = (
+    converge.role_dependencies,
+    converge.code_digest,
+    converge.role_words,
+    converge._own_words,
+    converge._shared_code_digest,
+)
+
+
 def _role_tree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tasks: dict[str, str]
 ) -> tuple[Path, Path]:
@@ -678,7 +688,7 @@ def test_a_variable_counts_for_the_roles_that_name_it(
             "os_keystone": "os_keystone_cache: '{{ scs_keystone_cache }}'\n",
         },
     )
-    for cached in (converge.role_dependencies, converge.code_digest, converge.role_words):
+    for cached in CACHED:
         monkeypatch.setattr(converge, cached.__name__, cached.__wrapped__)
     base = {
         "scs_rabbitmq_hosts": [{"name": "n1", "address": "10.0.0.11"}],
@@ -743,9 +753,8 @@ def test_a_role_change_leaves_the_other_roles_inputs_alone(
     (playbooks / "phase.yml.j2").write_text("- hosts: all\n", encoding="utf-8")
 
     def digests() -> dict[str, str]:
-        for cached in (converge.role_dependencies, converge.code_digest, converge.role_words):
+        for cached in CACHED:
             cached.cache_clear()
-        converge._shared_code_digest.cache_clear()
         inputs = converge.RoleInputs(_render(), tmp_path / "secrets.yml")
         return {role: inputs[role] for role in ("os_keystone", "os_glance", "os_gate", "os_venv")}
 
@@ -772,9 +781,8 @@ def test_a_role_change_leaves_the_other_roles_inputs_alone(
         after_converge = digests()
         assert all(after_converge[r] != after_playbooks[r] for r in after_playbooks)
     finally:
-        for cached in (converge.role_dependencies, converge.code_digest, converge.role_words):
+        for cached in CACHED:
             cached.cache_clear()
-        converge._shared_code_digest.cache_clear()
 
 
 # --- the plays' triggers --------------------------------------------------------------------
