@@ -29,7 +29,8 @@ from scs_deploy.resources import data_dir
 
 #: 2: inputs are per role (the role's own code), not one digest of all code.
 #: 3: and the rendered variables the role names, not the whole render.
-CONVERGE_VERSION = 3
+#: 4: every record observes the host's machine id.
+CONVERGE_VERSION = 4
 
 
 class RoleRecord(BaseModel):

@@ -200,7 +200,13 @@ def test_callback_writes_what_deploy_plays_manage(
         "hosts": {
             "n1": {
                 "ran": ["host_chrony"],
-                "managed": {"host_chrony": ["path:/etc/chrony/chrony.conf", "package:chrony"]},
+                "managed": {
+                    "host_chrony": [
+                        "path:/etc/machine-id",
+                        "path:/etc/chrony/chrony.conf",
+                        "package:chrony",
+                    ]
+                },
                 "observed": observed,
             }
         }

@@ -47,6 +47,10 @@ _ACCOUNT_ACTIONS = {"user": "user", "group": "group"}
 _INCLUDE_ROLE = {"include_role", "import_role"}
 _OBSERVE = "scs_converge"
 _SELF = "converge"
+#: Every role that ran also "manages" the host's identity: a host installed anew (a new
+#: machine id) makes all its roles run, those whose state lives only inside a service
+#: (a Ceph pool, a Keystone endpoint) included.
+HOST_IDENTITY = "path:/etc/machine-id"
 # A package name without a version, release or architecture qualifier.
 _PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?")
 
@@ -145,7 +149,7 @@ class CallbackModule(CallbackBase):
         entry = self._host(host)
         if role not in entry["ran"]:
             entry["ran"].append(role)
-        keys = entry["managed"].setdefault(role, [])
+        keys = entry["managed"].setdefault(role, [HOST_IDENTITY])
         for key in managed_keys(action, dict(task.args)):
             if key not in keys:
                 keys.append(key)
