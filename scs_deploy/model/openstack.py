@@ -31,6 +31,12 @@ CINDER_CLUSTER_NAME = "ceph"
 # [oslo_messaging_rabbit] rabbit_qos_prefetch_count with stream fanout (oslo.messaging
 # refuses 0, unlimited, there): kolla-ansible 2026.1's value.
 RABBITMQ_QOS_PREFETCH_COUNT = 50
+#: Seconds after which an oslo.messaging client takes a silent RabbitMQ server for dead, with
+#: more than one server ([oslo_messaging_rabbit] heartbeat_timeout_threshold; its default is
+#: 60). oslo.messaging also makes it the TCP_USER_TIMEOUT of the connection, so it bounds how
+#: long a client sends into a host that lost its power. RabbitMQ's guide calls 5-20 s optimal
+#: for most environments; the upper end leaves room for a loaded host.
+RABBITMQ_HEARTBEAT_TIMEOUT_THRESHOLD = 20
 # Seconds a memcached server that did not answer is left out before a client tries it
 # again, with more than one server (oslo.cache's default: 300).
 MEMCACHED_DEAD_RETRY = 60

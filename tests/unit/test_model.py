@@ -106,6 +106,8 @@ def test_three_control_hosts_replicate_every_queue_and_cluster_cinder() -> None:
     assert options["rabbit_qos_prefetch_count"] > 0
     # Its counter file in /dev/shm would be shared by every uWSGI API of a host.
     assert "use_queue_manager" not in options
+    # also the TCP_USER_TIMEOUT of each connection: a dead server is left after 20 s, not 60 s
+    assert options["heartbeat_timeout_threshold"] == 20
     assert region.cinder_cluster == "ceph"
     assert region.memcached_servers == [f"10.0.0.{10 + i}:11211" for i in (1, 2, 3)]
     assert region.memcached_dead_retry == 60

@@ -117,6 +117,7 @@ def test_every_rabbitmq_service_reaches_every_node_with_replicated_queues(
             "rabbit_transient_quorum_queue": True,
             "rabbit_stream_fanout": True,
             "rabbit_qos_prefetch_count": 50,
+            "heartbeat_timeout_threshold": 20,
         }
 
 
