@@ -176,3 +176,14 @@ def test_one_host_runs_a_single_server(regions: dict[str, RegionDir]) -> None:
     backend = haproxy_backend(regions["testbed-aio"], "mariadb")
     assert "option tcp-check" in backend
     assert "9200" not in backend
+
+
+def test_a_failed_health_check_instance_does_not_leave_the_host_degraded(
+    regions: dict[str, RegionDir],
+) -> None:
+    # HAProxy closing a check early (power cut, check timeout) fails that one instance.
+    unit = role_vars(regions["testbed-ha"], "tb1", ["infra_mariadb"]).template(
+        "infra_mariadb", "scs-galera-check@.service.j2"
+    )
+    unit_section = unit.split("[Service]", 1)[0]
+    assert "\nCollectMode=inactive-or-failed\n" in unit_section
