@@ -138,6 +138,49 @@ def test_recovery_and_status_output_are_parsed() -> None:
     }
 
 
+class FakeSystemd:
+    """The AnsibleModule a Node runs systemctl through: a server that ignores SIGTERM (as every
+    node in a non-primary view did after a full power cut) or stops on it."""
+
+    def __init__(self, stops_on_sigterm: bool) -> None:
+        self.stops_on_sigterm = stops_on_sigterm
+        self.state = "active"
+        self.calls: list[list[str]] = []
+        self.params = {"datadir": "/nonexistent", "service": "mariadb"}
+
+    def run_command(self, argv: list[str]) -> tuple[int, str, str]:
+        self.calls.append(argv)
+        if argv[:2] == ["systemctl", "is-active"]:
+            return 0, self.state + "\n", ""
+        if argv[:2] == ["systemctl", "stop"]:
+            self.state = "inactive" if self.stops_on_sigterm else "deactivating"
+        elif argv[:2] == ["systemctl", "kill"]:
+            self.state = "failed"
+        return 0, "", ""
+
+    def fail_json(self, **kwargs: Any) -> None:
+        raise AssertionError(kwargs["msg"])
+
+
+def test_a_node_that_stops_is_not_killed() -> None:
+    systemd = FakeSystemd(stops_on_sigterm=True)
+    assert NODE.Node(systemd).stop(kill_after=5) is False
+    assert ["systemctl", "stop", "--no-block", "mariadb"] in systemd.calls
+    assert not [call for call in systemd.calls if call[1] == "kill"]
+
+
+def test_a_node_that_ignores_sigterm_is_killed_after_the_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = iter(range(0, 1000))
+    monkeypatch.setattr(NODE.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(NODE.time, "sleep", lambda seconds: None)
+    systemd = FakeSystemd(stops_on_sigterm=False)
+    assert NODE.Node(systemd).stop(kill_after=5) is True
+    assert ["systemctl", "kill", "--signal=SIGKILL", "mariadb"] in systemd.calls
+    assert systemd.state == "failed"
+
+
 # What the roles render for one and for three database hosts.
 
 

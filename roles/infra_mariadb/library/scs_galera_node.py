@@ -18,7 +18,9 @@ description:
   - C(state=bootstrapped) marks the node safe to bootstrap and starts a new primary component on
     it (C(galera_new_cluster)); C(state=started) and C(state=restarted) start or restart the
     server so that it joins the primary component. All three wait until the node is Synced.
-  - C(state=stopped) stops the server.
+  - C(state=stopped) stops the server. A server that is still stopping after C(kill_after)
+    seconds is killed (SIGKILL). Use it only on a node outside a primary component: such a
+    node commits nothing, and C(galera_recovery) reads its position from InnoDB afterwards.
 options:
   state:
     description: What to read or do.
@@ -37,6 +39,10 @@ options:
     description: Seconds to wait for the node to be Synced.
     type: int
     default: 300
+  kill_after:
+    description: Seconds C(state=stopped) waits for the server to stop before it kills it.
+    type: int
+    default: 60
 """
 
 EXAMPLES = r"""
@@ -55,6 +61,10 @@ node:
       recovered ({uuid, seqno} from galera_recovery, null when not run).
   type: dict
   returned: always
+killed:
+  description: Whether C(state=stopped) had to kill the server.
+  type: bool
+  returned: always
 """
 
 import os
@@ -68,6 +78,8 @@ ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 SYNCED = "4"
 # systemctl is-active answers of a unit whose process does not run.
 STOPPED = ("inactive", "failed", "unknown", "")
+# Seconds a killed server may take to be gone.
+KILLED_STOP_TIMEOUT = 30
 _POSITION = re.compile(r"--wsrep[_-]start[_-]position=([0-9a-f-]{36}):(-?\d+)")
 
 
@@ -174,14 +186,37 @@ class Node:
             self.module.fail_json(msg="galera_recovery named no position: " + out.strip()[-2000:])
         return position
 
-    def systemctl(self, verb):
-        rc, out, err = self.module.run_command(["systemctl", verb, self.service])
+    def systemctl(self, verb, *options):
+        rc, out, err = self.module.run_command(["systemctl", verb, *options, self.service])
         if rc != 0:
             self.module.fail_json(
                 msg="systemctl %s %s failed: %s; see journalctl -u %s"
                 % (verb, self.service, (err or out).strip(), self.service),
                 node=self.facts(),
             )
+
+    def stop(self, kill_after):
+        """Stop the server; kill it when it still stops after ``kill_after`` seconds. Seen
+        after all three hosts lost their power: every node in a non-primary view ignored
+        SIGTERM (no "Normal shutdown" in 15 min, systemd's stop timeout)."""
+        self.systemctl("stop", "--no-block")
+        if self._wait_stopped(kill_after):
+            return False
+        self.systemctl("kill", "--signal=SIGKILL")
+        if not self._wait_stopped(KILLED_STOP_TIMEOUT):
+            self.module.fail_json(
+                msg="%s still runs %d s after SIGKILL" % (self.service, KILLED_STOP_TIMEOUT),
+                node=self.facts(),
+            )
+        return True
+
+    def _wait_stopped(self, seconds):
+        deadline = time.monotonic() + seconds
+        while self.running():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(1)
+        return True
 
     def bootstrap(self):
         text = ""
@@ -232,6 +267,7 @@ def main():
             "datadir": {"type": "path", "default": "/var/lib/mysql"},
             "service": {"type": "str", "default": "mariadb"},
             "timeout": {"type": "int", "default": 300},
+            "kill_after": {"type": "int", "default": 60},
         },
         supports_check_mode=True,
     )
@@ -245,9 +281,10 @@ def main():
         module.exit_json(changed=False, node=node.facts(recovered=node.recover()))
     running = node.running()
     if state == "stopped":
+        killed = False
         if running and not module.check_mode:
-            node.systemctl("stop")
-        module.exit_json(changed=running, node=node.facts())
+            killed = node.stop(module.params["kill_after"])
+        module.exit_json(changed=running, killed=killed, node=node.facts())
     if module.check_mode:
         module.exit_json(changed=True, node=node.facts())
     if state == "bootstrapped":
