@@ -198,7 +198,8 @@ class Node:
     def stop(self, kill_after):
         """Stop the server; kill it when it still stops after ``kill_after`` seconds. Seen
         after all three hosts lost their power: every node in a non-primary view ignored
-        SIGTERM (no "Normal shutdown" in 15 min, systemd's stop timeout)."""
+        SIGTERM, and MariaDB's unit sets SendSIGKILL=no, so systemd never kills it (after
+        its 15 min stop timeout it logs "Skipping SIGKILL" and waits again)."""
         self.systemctl("stop", "--no-block")
         if self._wait_stopped(kill_after):
             return False
