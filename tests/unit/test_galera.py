@@ -213,6 +213,18 @@ def test_three_hosts_form_a_galera_cluster(regions: dict[str, RegionDir]) -> Non
     assert ["backup" in s for s in servers] == [False, True, True]
 
 
+def test_a_database_connection_to_a_dead_server_ends_within_seconds(
+    regions: dict[str, RegionDir],
+) -> None:
+    backend = haproxy_backend(regions["testbed-ha"], "mariadb")
+    servers = [line.split() for line in backend.splitlines() if line.strip().startswith("server")]
+    assert all(s[s.index("tcp-ut") + 1] == "5s" for s in servers)
+    # HAProxy 3.0.11 leaves a stream that it shuts while connecting half-open for good.
+    assert "shutdown-sessions" not in backend
+    assert "\n    option srvtcpka\n" in backend
+    assert "\n    srvtcpka-idle 10s\n" in backend
+
+
 def test_one_host_runs_a_single_server(regions: dict[str, RegionDir]) -> None:
     cnf = server_cnf(regions["testbed-aio"], "tb1")
     assert "wsrep" not in cnf
