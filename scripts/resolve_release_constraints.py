@@ -34,6 +34,10 @@ only where upstream's file is older than the service releases: the 2026.2
 input is a master snapshot of 2026-08-22, taken before nova 34.0.0 raised its
 minimum keystoneauth1 and oslo.versionedobjects. Pick the newest release of
 NAME published before the series' final release that satisfies the services.
+It also takes a library's bug-fix release of the same series where the pinned
+one has a fault a deployment meets (oslo.messaging 17.3.2 / 18.3.1: a consumer
+retries a dead RabbitMQ server forever). Say why in the manifest, next to
+``openstack.constraints``.
 
 Why a real interpreter and not ``pip --python-version 3.13 --platform ...``:
 cross-resolution needs ``--only-binary=:all:``, and a few dependencies of
@@ -278,7 +282,7 @@ def render(
         header.append("# Not pinned by upstream's constraints (the manifest or pip chose):")
         header.extend(f"#   {s}" for s in sorted(not_upstream, key=str.lower))
     if overrides:
-        header.append("# Overrides of upstream's pins (upstream's file predates the services):")
+        header.append("# Overrides of upstream's pins (why: the manifest, at openstack.constraints):")
         header.extend(
             f"#   {name}=={version} (upstream: {upstream_pinned.get(name, '-')})"
             for name, version in sorted(overrides.items())
