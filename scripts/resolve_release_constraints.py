@@ -282,7 +282,7 @@ def render(
         header.append("# Not pinned by upstream's constraints (the manifest or pip chose):")
         header.extend(f"#   {s}" for s in sorted(not_upstream, key=str.lower))
     if overrides:
-        header.append("# Overrides of upstream's pins (why: the manifest, at openstack.constraints):")
+        header.append("# Overrides of upstream's pins (why: the manifest, openstack.constraints):")
         header.extend(
             f"#   {name}=={version} (upstream: {upstream_pinned.get(name, '-')})"
             for name, version in sorted(overrides.items())
