@@ -142,9 +142,9 @@ class FakeSystemd:
     """The AnsibleModule a Node runs systemctl through: a server that ignores SIGTERM (as every
     node in a non-primary view did after a full power cut) or stops on it."""
 
-    def __init__(self, stops_on_sigterm: bool) -> None:
+    def __init__(self, stops_on_sigterm: bool, state: str = "active") -> None:
         self.stops_on_sigterm = stops_on_sigterm
-        self.state = "active"
+        self.state = state
         self.calls: list[list[str]] = []
         self.params = {"datadir": "/nonexistent", "service": "mariadb"}
 
@@ -179,6 +179,13 @@ def test_a_node_that_ignores_sigterm_is_killed_after_the_wait(
     assert NODE.Node(systemd).stop(kill_after=5) is True
     assert ["systemctl", "kill", "--signal=SIGKILL", "mariadb"] in systemd.calls
     assert systemd.state == "failed"
+
+
+def test_a_node_still_starting_is_killed_at_once() -> None:
+    systemd = FakeSystemd(stops_on_sigterm=False, state="activating")
+    assert NODE.Node(systemd).stop(kill_after=3600) is True
+    assert not [call for call in systemd.calls if call[1] == "stop"]
+    assert ["systemctl", "kill", "--signal=SIGKILL", "mariadb"] in systemd.calls
 
 
 # What the roles render for one and for three database hosts.

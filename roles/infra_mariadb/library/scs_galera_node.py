@@ -19,8 +19,9 @@ description:
     it (C(galera_new_cluster)); C(state=started) and C(state=restarted) start or restart the
     server so that it joins the primary component. All three wait until the node is Synced.
   - C(state=stopped) stops the server. A server that is still stopping after C(kill_after)
-    seconds is killed (SIGKILL). Use it only on a node outside a primary component: such a
-    node commits nothing, and C(galera_recovery) reads its position from InnoDB afterwards.
+    seconds is killed (SIGKILL), one that is still starting at once. Use it only on a node
+    outside a primary component: such a node commits nothing, and C(galera_recovery) reads
+    its position from InnoDB afterwards.
 options:
   state:
     description: What to read or do.
@@ -132,11 +133,14 @@ class Node:
     def grastate_path(self):
         return os.path.join(self.datadir, GRASTATE)
 
+    def active_state(self):
+        _, out, _ = self.module.run_command(["systemctl", "is-active", self.service])
+        return out.strip()
+
     def running(self):
         """Whether mariadbd may run: also while it starts (a joiner waiting for a primary
         component stays "activating"), so that it is stopped before a recovery."""
-        _, out, _ = self.module.run_command(["systemctl", "is-active", self.service])
-        return out.strip() not in STOPPED
+        return self.active_state() not in STOPPED
 
     def status(self):
         rc, out, _ = self.module.run_command(
@@ -196,13 +200,15 @@ class Node:
             )
 
     def stop(self, kill_after):
-        """Stop the server; kill it when it still stops after ``kill_after`` seconds. Seen
-        after all three hosts lost their power: every node in a non-primary view ignored
-        SIGTERM, and MariaDB's unit sets SendSIGKILL=no, so systemd never kills it (after
+        """Stop the server; kill it when it still stops after ``kill_after`` seconds, or at
+        once while it is still starting. Seen after all three hosts lost their power: every
+        node, still starting in a non-primary view, ignored SIGTERM (twice, for 60 s and for
+        15 min), and MariaDB's unit sets SendSIGKILL=no, so systemd never kills it (after
         its 15 min stop timeout it logs "Skipping SIGKILL" and waits again)."""
-        self.systemctl("stop", "--no-block")
-        if self._wait_stopped(kill_after):
-            return False
+        if self.active_state() != "activating":
+            self.systemctl("stop", "--no-block")
+            if self._wait_stopped(kill_after):
+                return False
         self.systemctl("kill", "--signal=SIGKILL")
         if not self._wait_stopped(KILLED_STOP_TIMEOUT):
             self.module.fail_json(
