@@ -344,6 +344,8 @@ def host_vars(region: Region, host: Host) -> dict[str, Any]:
         "scs_host_tunnel_interface": region.tunnel_interface(host),
         "scs_host_external_interface": host.interfaces.get("external", ""),
         "scs_host_ovn_gateway": region.is_ovn_gateway(host),
+        "scs_host_ovn_nb_connection": region.ovn_connection(OVN_NB_PORT, host),
+        "scs_host_ovn_sb_connection": region.ovn_connection(OVN_SB_PORT, host),
     }
 
 

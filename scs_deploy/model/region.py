@@ -443,9 +443,13 @@ class Region(StrictModel):
             "mtu": external.mtu or 1500,
         }
 
-    def ovn_connection(self, port: int) -> str:
-        """ovsdb client connection string over every OVN central host."""
-        return ",".join(f"tcp:{h.address}:{port}" for h in self.hosts_with("control"))
+    def ovn_connection(self, port: int, host: Host | None = None) -> str:
+        """ovsdb client connection string over every OVN central host; for a client on
+        ``host``, its own server first (``own_first``)."""
+        centrals = [h.name for h in self.hosts_with("control")]
+        if host is not None:
+            centrals = self.own_first(centrals, host)
+        return ",".join(f"tcp:{self.host(name).address}:{port}" for name in centrals)
 
     @property
     def ovn_nb_connection(self) -> str:
@@ -672,6 +676,24 @@ class Region(StrictModel):
         """The first control host holds the VIP by preference, the next ones follow."""
         controls = [h.name for h in self.hosts_with("control")]
         return 150 - controls.index(host.name) if host.name in controls else 0
+
+    def own_first(self, servers: list[str], host: Host) -> list[str]:
+        """``servers`` (host names) in the order the host's clients try them: its own first,
+        then the next ones; a host without one starts at its place in the region, so that
+        clients spread. Neutron reads the OVN schema over a fresh blocking connection to
+        each remote in the order named, and a SYN to a host that lost its power goes
+        unanswered for 127 s: with one order for all, the loss of the first host stalled
+        every Neutron process that read it. (oslo.messaging shuffles its RabbitMQ hosts
+        itself, so their order does not matter.)"""
+        if not servers:
+            return []
+        names = [h.name for h in self.hosts]
+        start = (
+            servers.index(host.name)
+            if host.name in servers
+            else names.index(host.name) % len(servers)
+        )
+        return servers[start:] + servers[:start]
 
     @cached_property
     def memcached_servers(self) -> list[str]:

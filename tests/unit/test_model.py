@@ -119,3 +119,22 @@ def test_three_control_hosts_replicate_every_queue_and_cluster_cinder() -> None:
 def test_cinder_on_one_of_three_control_hosts_forms_no_cluster() -> None:
     assert _controls(3, services={"cinder": ["c2"]}).cinder_cluster is None
     assert _controls(3, services={"cinder": ["c1", "c3"]}).cinder_cluster == "ceph"
+
+
+
+def test_each_host_tries_its_own_ovn_server_first() -> None:
+    data = _controls(3).model_dump(mode="json", exclude_none=True)
+    data["hosts"] += [
+        {"name": f"k{i}", "address": f"10.0.0.{20 + i}", "roles": ["compute"]} for i in (1, 2, 3)
+    ]
+    region = Region.model_validate(data)
+    first = {h.name: region.ovn_connection(6642, h).split(",")[0] for h in region.hosts}
+    assert region.ovn_connection(6642, region.hosts[1]) == (
+        "tcp:10.0.0.12:6642,tcp:10.0.0.13:6642,tcp:10.0.0.11:6642"
+    )
+    assert first["c1"] == "tcp:10.0.0.11:6642"
+    assert first["c3"] == "tcp:10.0.0.13:6642"
+    # Compute hosts spread over the servers by their place in the region.
+    assert {first[f"k{i}"] for i in (1, 2, 3)} == {f"tcp:10.0.0.{n}:6642" for n in (11, 12, 13)}
+    # Without a host: every server in the region's order (northd, the gate).
+    assert region.ovn_sb_connection == "tcp:10.0.0.11:6642,tcp:10.0.0.12:6642,tcp:10.0.0.13:6642"
