@@ -121,7 +121,6 @@ def test_cinder_on_one_of_three_control_hosts_forms_no_cluster() -> None:
     assert _controls(3, services={"cinder": ["c1", "c3"]}).cinder_cluster == "ceph"
 
 
-
 def test_each_host_tries_its_own_ovn_server_first() -> None:
     data = _controls(3).model_dump(mode="json", exclude_none=True)
     data["hosts"] += [
