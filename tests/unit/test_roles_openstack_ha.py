@@ -205,6 +205,21 @@ def test_services_reach_shared_things_through_the_vip(regions: dict[str, RegionD
     assert agent["DEFAULT"]["nova_metadata_host"] == vip
 
 
+@pytest.mark.parametrize("region", ["testbed-aio", "testbed-ha"])
+def test_neutron_calls_nova_and_placement_as_its_service_user(
+    regions: dict[str, RegionDir], region: str
+) -> None:
+    # Without [placement] credentials the segments plugin logs MissingAuthPlugin on every
+    # network create and delete.
+    found = host_vars(regions[region], "tb1", ["os_neutron"]).value("__os_neutron_neutron_conf")
+    for section in ("nova", "placement"):
+        assert found[section]["auth_type"] == "password"
+        assert found[section]["username"] == "neutron"
+        assert found[section]["password"]
+        assert found[section]["endpoint_type"] == "internal"
+        assert found[section]["auth_url"] == found["keystone_authtoken"]["auth_url"]
+
+
 def test_rabbitmq_cluster_check_reads_the_running_nodes(regions: dict[str, RegionDir]) -> None:
     found = host_vars(regions["testbed-ha"], "tb2", ["infra_rabbitmq"])
     assert found.value("__infra_rabbitmq_node_names") == [f"rabbit@{h}" for h in HA_HOSTS]
