@@ -326,6 +326,68 @@ def test_second_deploy_changes_nothing(region: TestbedInfo) -> None:
     assert changed_tasks(run_events(region.directory, "openstack")) == []
 
 
+def results_in_order(events: list[dict[str, Any]], tasks: set[str]) -> list[str]:
+    """'host: task' of every result of the given tasks, in the order the run reported them."""
+    found = []
+    for event in sorted(events, key=lambda e: int(e.get("counter", 0))):
+        data = event.get("event_data", {})
+        if event.get("event") == "runner_on_ok" and data.get("task") in tasks:
+            found.append(f"{data.get('host')}: {data.get('task')}")
+    return found
+
+
+def test_clusters_restart_one_member_at_a_time_while_clients_keep_working(
+    region: TestbedInfo,
+) -> None:
+    """A configuration the deploy writes again (here: edited by hand on two hosts) restarts
+    RabbitMQ and OVN's databases one member at a time, each back in its cluster before the
+    next goes, while the APIs keep answering."""
+    drifted = {
+        "/etc/default/ovn-central": ("tb1", "tb3"),
+        "/etc/rabbitmq/rabbitmq.conf": ("tb1", "tb2"),
+    }
+    for path, hosts in drifted.items():
+        for name in hosts:
+            ssh(region, name, f"echo '# edited by hand' >> {path}")
+    loop = ClientLoop(region.directory / "clouds.yaml", "testbed-admin")
+    thread = threading.Thread(target=loop.run, daemon=True)
+    thread.start()
+    try:
+        wait_until("a first successful round", lambda: any(not r.failed for r in loop.rounds), 120)
+        started = time.monotonic()
+        deploy(region.directory, "openstack")
+        ended = time.monotonic()
+        time.sleep(10)
+    finally:
+        loop.stop.set()
+        thread.join(timeout=60)
+        remove_probe_networks(region)
+    events = run_events(region.directory, "openstack")
+    during = loop.figures(since=started, until=ended)
+    record(region, "rolling_restart", {"deploy_s": round(ended - started, 1), "clients": during})
+    ovn_wait = "Wait for the databases to be healthy cluster members"
+    assert results_in_order(events, {"Restart the OVN databases and northd", ovn_wait})[:4] == [
+        "tb1: Restart the OVN databases and northd",
+        f"tb1: {ovn_wait}",
+        "tb3: Restart the OVN databases and northd",
+        f"tb3: {ovn_wait}",
+    ]
+    rabbitmq_wait = "Wait for every RabbitMQ node to run in the cluster"
+    assert results_in_order(events, {"Restart the RabbitMQ node", rabbitmq_wait})[:4] == [
+        "tb1: Restart the RabbitMQ node",
+        f"tb1: {rabbitmq_wait}",
+        "tb2: Restart the RabbitMQ node",
+        f"tb2: {rabbitmq_wait}",
+    ]
+    # Nothing else restarted.
+    assert {task.split(": ")[1] for task in changed_tasks(events)} == {
+        "infra_ovn_central",
+        "infra_rabbitmq",
+    }
+    assert complete(clusters(region)), clusters(region)
+    assert during["failed_calls"] == 0, during
+
+
 def ovn_sb(region: TestbedInfo, command: str) -> str:
     """An ovn-sbctl query, through the Southbound cluster, from tb1."""
     remote = ",".join(f"tcp:{region.host(name).address}:6642" for name in HOSTS)

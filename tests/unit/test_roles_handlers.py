@@ -1,5 +1,7 @@
-"""Handlers restart a service one host at a time (``throttle: 1``), so that with several hosts
-the others keep serving while one restarts; the exceptions are named with their reason."""
+"""Handlers restart a service one host at a time, so that with several hosts the others keep
+serving while one restarts: either the restart itself has ``throttle: 1``, or the handler
+includes a file once per play host and each host restarts (and waits for its cluster) on its
+own turn. The exceptions are named with their reason."""
 
 from __future__ import annotations
 
@@ -12,26 +14,53 @@ import yaml
 from tests.unit.modules import ROOT
 
 ROLES = ROOT / "roles"
-# Roles whose restart handlers may run on every host at once, and why.
+# Roles (or "role: handler") whose restart handlers may run on every host at once, and why.
 AT_ONCE = {
     "host_chrony": "each host's own clock daemon; nothing is served to clients",
     "host_journald": "each host's own journal",
     "infra_haproxy": "scs-vip runs on a lone control host only; HAProxy and keepalived reload",
     "infra_mariadb": "the Galera tasks restart the nodes one at a time themselves (galera.yml)",
-    "infra_rabbitmq": "the epmd rebind stops and starts RabbitMQ in a chain of handlers",
+    "infra_rabbitmq: Restart the epmd socket": "each host's own port mapper, its node stopped",
     "infra_ovn_controller": "ovs-vswitchd of each chassis: its own guests' data path only",
     "os_nova_compute": "libvirt and nova-compute serve the guests of their own host only",
 }
+
+
+def restarts(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tasks that restart a systemd unit, also inside blocks."""
+    found = []
+    for task in tasks:
+        found += restarts(task.get("block", []))
+        module = task.get("ansible.builtin.systemd_service") or {}
+        if module.get("state") == "restarted":
+            found.append(task)
+    return found
+
+
+def read_tasks(path: Path) -> list[dict[str, Any]]:
+    tasks: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return tasks
 
 
 def restart_handlers() -> list[tuple[str, dict[str, Any]]]:
     found = []
     for path in sorted(ROLES.glob("*/handlers/main.yml")):
         role = path.parent.parent.name
-        for task in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            module = task.get("ansible.builtin.systemd_service") or {}
-            if module.get("state") == "restarted":
-                found.append((role, task))
+        found += [(role, task) for task in restarts(read_tasks(path))]
+    return found
+
+
+def rolling_handlers() -> list[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
+    """Handlers that include a task file which restarts a unit, with those restarts."""
+    found = []
+    for path in sorted(ROLES.glob("*/handlers/main.yml")):
+        role = path.parent.parent.name
+        for task in read_tasks(path):
+            included = task.get("ansible.builtin.include_tasks")
+            if included:
+                inner = restarts(read_tasks(ROLES / role / "tasks" / included))
+                if inner:
+                    found.append((role, task, inner))
     return found
 
 
@@ -44,14 +73,49 @@ def test_there_are_restart_handlers() -> None:
     [pytest.param(r, t, id=f"{r}: {t['name']}") for r, t in restart_handlers()],
 )
 def test_a_restart_handler_restarts_one_host_at_a_time(role: str, task: dict[str, Any]) -> None:
-    if role in AT_ONCE:
+    if role in AT_ONCE or f"{role}: {task['name']}" in AT_ONCE:
         assert "throttle" not in task
         return
     assert task.get("throttle") == 1, f"roles/{role}/handlers/main.yml: {task['name']}"
 
 
+@pytest.mark.parametrize(
+    ("role", "handler", "inner"),
+    [pytest.param(r, h, i, id=f"{r}: {h['name']}") for r, h, i in rolling_handlers()],
+)
+def test_an_included_restart_goes_one_host_at_a_time(
+    role: str, handler: dict[str, Any], inner: list[dict[str, Any]]
+) -> None:
+    included = read_tasks(ROLES / role / "tasks" / handler["ansible.builtin.include_tasks"])
+    turn = (handler.get("loop_control") or {}).get("loop_var")
+    if turn:
+        # Each host on its own turn: the file's tasks run only where the host is the turn's.
+        assert handler["loop"] == "{{ ansible_play_hosts }}"
+        guard = f"inventory_hostname == {turn}"
+        assert all(task.get("when") == guard for task in included), included
+    else:
+        assert all(task.get("throttle") == 1 for task in inner), f"roles/{role}: {inner}"
+
+
+def test_the_rolling_restarts_wait_for_their_cluster() -> None:
+    waits = {}
+    for role, handler, _ in rolling_handlers():
+        if "loop" in handler:
+            included = read_tasks(ROLES / role / "tasks" / handler["ansible.builtin.include_tasks"])
+            waits[role] = [
+                task["ansible.builtin.include_tasks"]
+                for task in included[0]["block"]
+                if "ansible.builtin.include_tasks" in task
+            ]
+    assert waits == {
+        "infra_ovn_central": ["cluster_status.yml"],
+        "infra_rabbitmq": ["running.yml"],
+    }
+
+
 def test_the_exceptions_are_roles_with_restart_handlers() -> None:
-    assert set(AT_ONCE) <= {role for role, _ in restart_handlers()}
+    found = restart_handlers()
+    assert set(AT_ONCE) <= {role for role, _ in found} | {f"{r}: {t['name']}" for r, t in found}
 
 
 def test_handlers_files_are_yaml_lists() -> None:
