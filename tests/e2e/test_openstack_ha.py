@@ -2,8 +2,9 @@
 
 A guest answers on its floating IP with its router's gateway on its own host and on
 another (the Geneve tunnel between hosts). A client keeps working (token, lists, a network
-created and deleted) while the host that holds the management VIP loses its power and comes
-back. Then all three lose it twice: once Galera forms its cluster again by itself, once
+created and deleted) while a deploy restarts RabbitMQ, OVN's databases and Neutron for a
+changed configuration, one host at a time, and while the host that holds the management VIP
+loses its power and comes back. Then all three lose it twice: once Galera forms its cluster again by itself, once
 its saved views are gone too and the deploy has to find the most advanced node and bootstrap
 from it; each time the deploy brings the region back until a guest boots again. The figures
 (longest gap between successful rounds, failed calls, time to recover) are printed and
@@ -339,12 +340,13 @@ def results_in_order(events: list[dict[str, Any]], tasks: set[str]) -> list[str]
 def test_clusters_restart_one_member_at_a_time_while_clients_keep_working(
     region: TestbedInfo,
 ) -> None:
-    """A configuration the deploy writes again (here: edited by hand on two hosts) restarts
-    RabbitMQ and OVN's databases one member at a time, each back in its cluster before the
-    next goes, while the APIs keep answering."""
+    """A configuration the deploy writes again (here: edited by hand) restarts RabbitMQ and
+    OVN's databases one member at a time, each back in its cluster before the next goes,
+    and Neutron one host at a time, while the APIs keep answering."""
     drifted = {
         "/etc/default/ovn-central": ("tb1", "tb3"),
         "/etc/rabbitmq/rabbitmq.conf": ("tb1", "tb2"),
+        "/etc/neutron/neutron.conf": HOSTS,
     }
     for path, hosts in drifted.items():
         for name in hosts:
@@ -365,24 +367,23 @@ def test_clusters_restart_one_member_at_a_time_while_clients_keep_working(
     events = run_events(region.directory, "openstack")
     during = loop.figures(since=started, until=ended)
     record(region, "rolling_restart", {"deploy_s": round(ended - started, 1), "clients": during})
-    ovn_wait = "Wait for the databases to be healthy cluster members"
-    assert results_in_order(events, {"Restart the OVN databases and northd", ovn_wait})[:4] == [
-        "tb1: Restart the OVN databases and northd",
-        f"tb1: {ovn_wait}",
-        "tb3: Restart the OVN databases and northd",
-        f"tb3: {ovn_wait}",
-    ]
-    rabbitmq_wait = "Wait for every RabbitMQ node to run in the cluster"
-    assert results_in_order(events, {"Restart the RabbitMQ node", rabbitmq_wait})[:4] == [
-        "tb1: Restart the RabbitMQ node",
-        f"tb1: {rabbitmq_wait}",
-        "tb2: Restart the RabbitMQ node",
-        f"tb2: {rabbitmq_wait}",
-    ]
+    ovn = (
+        "Restart the OVN databases and northd",
+        "Wait for the databases to be healthy cluster members",
+    )
+    rabbitmq = ("Restart the RabbitMQ node", "Wait for every RabbitMQ node to run in the cluster")
+    for (restart, wait), path in (
+        (ovn, "/etc/default/ovn-central"),
+        (rabbitmq, "/etc/rabbitmq/rabbitmq.conf"),
+    ):
+        # Each host's restart and then its wait, host after host; the deploy's own waits follow.
+        expected = [f"{name}: {task}" for name in drifted[path] for task in (restart, wait)]
+        assert results_in_order(events, {restart, wait})[: len(expected)] == expected
     # Nothing else restarted.
     assert {task.split(": ")[1] for task in changed_tasks(events)} == {
         "infra_ovn_central",
         "infra_rabbitmq",
+        "os_neutron",
     }
     assert complete(clusters(region)), clusters(region)
     assert during["failed_calls"] == 0, during
