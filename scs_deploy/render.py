@@ -346,6 +346,7 @@ def host_vars(region: Region, host: Host) -> dict[str, Any]:
         "scs_host_ovn_gateway": region.is_ovn_gateway(host),
         "scs_host_ovn_nb_connection": region.ovn_connection(OVN_NB_PORT, host),
         "scs_host_ovn_sb_connection": region.ovn_connection(OVN_SB_PORT, host),
+        "scs_host_haproxy_drained_backends": region.haproxy_drained_backends(host),
     }
 
 

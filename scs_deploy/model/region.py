@@ -695,6 +695,23 @@ class Region(StrictModel):
         )
         return servers[start:] + servers[:start]
 
+    def haproxy_drained_backends(self, host: Host) -> dict[str, list[str]]:
+        """The HAProxy backends a restart of each OpenStack service on ``host`` takes the
+        host out of first, per service: those where ``host`` is one server of several.
+
+        uWSGI stops gracefully (it finishes the requests it took), but HAProxy keeps handing
+        it requests until two checks failed, and those end in 502s (a rolling Neutron
+        restart lost 4 calls of a client loop on 2026-11-30). With one server there is
+        nothing to send the requests to instead."""
+        found: dict[str, list[str]] = {}
+        backends: list[tuple[OpenStackServiceName, str]] = [(s.name, s.name) for s in SERVICES]
+        backends += [(listener.service, listener.name) for listener in LISTENERS]
+        for service, backend in backends:
+            servers = self.service_hosts(service)
+            if host.name in servers and len(servers) > 1:
+                found.setdefault(service, []).append(backend)
+        return found
+
     @cached_property
     def memcached_servers(self) -> list[str]:
         return [f"{h.address}:{MEMCACHED_PORT}" for h in self.hosts_with("control")]

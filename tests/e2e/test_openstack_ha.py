@@ -340,13 +340,14 @@ def results_in_order(events: list[dict[str, Any]], tasks: set[str]) -> list[str]
 def test_clusters_restart_one_member_at_a_time_while_clients_keep_working(
     region: TestbedInfo,
 ) -> None:
-    """A configuration the deploy writes again (here: edited by hand on two hosts) restarts
-    RabbitMQ and OVN's databases one member at a time, each back in its cluster before the
-    next goes, while the APIs keep answering. (An API's own restart is not in here: uWSGI
-    stops gracefully, but HAProxy still hands it requests until its check fails.)"""
+    """A configuration the deploy writes again (here: edited by hand) restarts RabbitMQ and
+    OVN's databases one member at a time, each back in its cluster before the next goes, and
+    Neutron one host at a time, out of HAProxy while it restarts, while the APIs keep
+    answering."""
     drifted = {
         "/etc/default/ovn-central": ("tb1", "tb3"),
         "/etc/rabbitmq/rabbitmq.conf": ("tb1", "tb2"),
+        "/etc/neutron/neutron.conf": HOSTS,
     }
     for path, hosts in drifted.items():
         for name in hosts:
@@ -372,9 +373,14 @@ def test_clusters_restart_one_member_at_a_time_while_clients_keep_working(
         "Wait for the databases to be healthy cluster members",
     )
     rabbitmq = ("Restart the RabbitMQ node", "Wait for every RabbitMQ node to run in the cluster")
+    api = (
+        "Restart the units",
+        "Put the host's servers back into HAProxy and wait for their checks to pass",
+    )
     for (restart, wait), path in (
         (ovn, "/etc/default/ovn-central"),
         (rabbitmq, "/etc/rabbitmq/rabbitmq.conf"),
+        (api, "/etc/neutron/neutron.conf"),
     ):
         # Each host's restart and then its wait, host after host; the deploy's own waits follow.
         expected = [f"{name}: {task}" for name in drifted[path] for task in (restart, wait)]
@@ -383,6 +389,8 @@ def test_clusters_restart_one_member_at_a_time_while_clients_keep_working(
     assert {task.split(": ")[1] for task in changed_tasks(events)} == {
         "infra_ovn_central",
         "infra_rabbitmq",
+        "os_neutron",
+        "os_restart",
     }
     assert complete(clusters(region)), clusters(region)
     assert during["failed_calls"] == 0, during

@@ -1,7 +1,9 @@
 """Handlers restart a service one host at a time, so that with several hosts the others keep
 serving while one restarts: either the restart itself has ``throttle: 1``, or the handler
-includes a file once per play host and each host restarts (and waits for its cluster) on its
-own turn. The exceptions are named with their reason."""
+includes a file once per play host and each host restarts on its own turn, waiting for its
+cluster; the APIs' handlers mark a restart that deploy.yml then applies through os_restart,
+one host at a time, out of HAProxy. The exceptions are named with their
+reason."""
 
 from __future__ import annotations
 
@@ -95,6 +97,68 @@ def test_an_included_restart_goes_one_host_at_a_time(
         assert all(task.get("when") == guard for task in included), included
     else:
         assert all(task.get("throttle") == 1 for task in inner), f"roles/{role}: {inner}"
+
+
+def os_restart_includes() -> list[tuple[str, dict[str, Any]]]:
+    """The tasks that include os_restart (a handler cannot include a role: the role's
+    restart handler marks the restart pending, deploy.yml applies it after the flush)."""
+    found = []
+    for path in sorted(ROLES.glob("*/tasks/*.yml")):
+        role = path.parent.parent.name
+        for task in read_tasks(path):
+            if (task.get("ansible.builtin.include_role") or {}).get("name") == "os_restart":
+                found.append((role, task))
+    return found
+
+
+def test_every_api_restarts_through_os_restart() -> None:
+    assert {role for role, _ in os_restart_includes()} == {
+        "os_keystone",
+        "os_glance",
+        "os_placement",
+        "os_cinder",
+        "os_nova",
+        "os_neutron",
+        "os_barbican",
+        "os_octavia",
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "task"),
+    [pytest.param(r, t, id=f"{r}: {t['name']}") for r, t in os_restart_includes()],
+)
+def test_os_restart_goes_one_host_at_a_time_out_of_haproxy(role: str, task: dict[str, Any]) -> None:
+    assert task["loop"] == "{{ ansible_play_hosts }}"
+    assert task["loop_control"] == {"loop_var": "os_restart_turn"}
+    assert task["vars"]["os_restart_backends"] == f"{{{{ {role}_haproxy_backends }}}}"
+    assert "os_restart_units" in task["vars"]
+    # Only where the role's restart handler ran; the mark is cleared after.
+    pending = f"__{role}_restart_pending"
+    assert task["when"] == f"{pending} | default(false)"
+    handler = next(
+        h
+        for h in read_tasks(ROLES / role / "handlers" / "main.yml")
+        if "ansible.builtin.set_fact" in h
+    )
+    assert handler["ansible.builtin.set_fact"] == {pending: True}
+    deploy = read_tasks(ROLES / role / "tasks" / "deploy.yml")
+    assert {pending: False} in [t.get("ansible.builtin.set_fact") for t in deploy]
+
+
+def test_os_restart_acts_only_on_the_turn_of_its_host() -> None:
+    tasks = read_tasks(ROLES / "os_restart" / "tasks" / "main.yml")
+    assert [task.get("when") for task in tasks] == ["inventory_hostname == os_restart_turn"]
+    block = [task["name"] for task in tasks[0]["block"]]
+    assert block == [
+        "Take the host's servers out of HAProxy",
+        "Restart the units",
+        "Wait for the restarted servers to answer HAProxy's check",
+    ]
+    # Back into HAProxy also when the restart failed.
+    assert [task["name"] for task in tasks[0]["always"]] == [
+        "Put the host's servers back into HAProxy and wait for their checks to pass"
+    ]
 
 
 def test_the_rolling_restarts_wait_for_their_cluster() -> None:

@@ -220,6 +220,24 @@ def test_neutron_calls_nova_and_placement_as_its_service_user(
         assert found[section]["auth_url"] == found["keystone_authtoken"]["auth_url"]
 
 
+@pytest.mark.parametrize(
+    ("region", "role", "expected"),
+    [
+        ("testbed-aio", "os_neutron", []),
+        ("testbed-aio", "os_nova", []),
+        ("testbed-ha", "os_neutron", ["neutron"]),
+        ("testbed-ha", "os_nova", ["nova", "nova-metadata", "nova-novncproxy"]),
+        ("testbed-ha", "os_keystone", ["keystone"]),
+    ],
+)
+def test_a_restart_leaves_haproxy_only_where_other_servers_take_over(
+    regions: dict[str, RegionDir], region: str, role: str, expected: list[str]
+) -> None:
+    roles = ["os_nova_common", role] if role == "os_nova" else [role]
+    found = host_vars(regions[region], "tb1", roles).value(f"{role}_haproxy_backends")
+    assert found == expected
+
+
 def test_rabbitmq_cluster_check_reads_the_running_nodes(regions: dict[str, RegionDir]) -> None:
     found = host_vars(regions["testbed-ha"], "tb2", ["infra_rabbitmq"])
     assert found.value("__infra_rabbitmq_node_names") == [f"rabbit@{h}" for h in HA_HOSTS]

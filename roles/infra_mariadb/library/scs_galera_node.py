@@ -81,6 +81,8 @@ SYNCED = "4"
 STOPPED = ("inactive", "failed", "unknown", "")
 # Seconds a killed server may take to be gone.
 KILLED_STOP_TIMEOUT = 30
+# Seconds a server that is still starting gets to stop on SIGTERM before it is killed.
+STARTING_STOP_GRACE = 5
 _POSITION = re.compile(r"--wsrep[_-]start[_-]position=([0-9a-f-]{36}):(-?\d+)")
 
 
@@ -205,10 +207,13 @@ class Node:
         node, still starting in a non-primary view, ignored SIGTERM (twice, for 60 s and for
         15 min), and MariaDB's unit sets SendSIGKILL=no, so systemd never kills it (after
         its 15 min stop timeout it logs "Skipping SIGKILL" and waits again)."""
-        if self.active_state() != "activating":
-            self.systemctl("stop", "--no-block")
-            if self._wait_stopped(kill_after):
-                return False
+        starting = self.active_state() == "activating"
+        # The stop job comes first also for a server still starting: it replaces the start
+        # job, and without it systemd started the killed server again (seen on 2026-11-30:
+        # "still runs 30 s after SIGKILL" on all three nodes).
+        self.systemctl("stop", "--no-block")
+        if self._wait_stopped(STARTING_STOP_GRACE if starting else kill_after):
+            return False
         self.systemctl("kill", "--signal=SIGKILL")
         if not self._wait_stopped(KILLED_STOP_TIMEOUT):
             self.module.fail_json(
