@@ -519,6 +519,53 @@ def test_metadata_service_is_asked_until_it_answers(fake_bin: Path, tmp_path: Pa
     assert "public-keys/0/openssh-key" in log.read_text()
 
 
+def metadata_with_keys_answer(fake_bin: Path, tmp_path: Path, answers: list[str]) -> list[str]:
+    """Runs scs-metadata against a wget that answers the hostname and then the key requests
+    in turn: "ok", "timeout" (fails, no message) or "404" (fails with busybox's message)."""
+    state = tmp_path / "answers"
+    state.write_text("\n".join(answers) + "\n")
+    log = tmp_path / "calls.log"
+    wget = fake_bin / "wget"
+    wget.write_text(
+        "#!/bin/sh\n"
+        'echo "wget $*" >>"$FAKE_LOG"\n'
+        'case "$*" in *hostname*) exit 0 ;; esac\n'
+        'answer=$(head -n 1 "$ANSWERS"); sed -i 1d "$ANSWERS"\n'
+        'case "$answer" in\n'
+        "  ok) exit 0 ;;\n"
+        '  404) echo "wget: server returned error: HTTP/1.1 404 Not Found" >&2; exit 1 ;;\n'
+        "  *) exit 1 ;;\n"
+        "esac\n"
+    )
+    env = {
+        "PATH": f"{fake_bin}:/usr/bin:/bin",
+        "FAKE_LOG": str(log),
+        "ANSWERS": str(state),
+        "SCS_METADATA_WAIT": "4",
+        "SCS_METADATA_URL": "http://md.test/latest/meta-data",
+    }
+    findfs = fake_bin / "findfs"
+    findfs.write_text("#!/bin/sh\nexit 1\n")
+    findfs.chmod(0o755)
+    done = subprocess.run(
+        ["sh", str(GUEST / "metadata"), str(tmp_path / "md")], env=env, check=False
+    )
+    assert done.returncode == 0
+    return [line for line in log.read_text().splitlines() if "openssh-key" in line]
+
+
+def test_a_slow_key_answer_is_asked_again(fake_bin: Path, tmp_path: Path) -> None:
+    asked = metadata_with_keys_answer(fake_bin, tmp_path, ["timeout", "ok"])
+    assert len(asked) == 2
+    assert all("-T 20" in call for call in asked)
+
+
+def test_no_key_pair_is_not_asked_again(fake_bin: Path, tmp_path: Path) -> None:
+    asked = metadata_with_keys_answer(fake_bin, tmp_path, ["404", "ok"])
+    assert len(asked) == 1
+    assert (tmp_path / "md" / "authorized_keys").read_text() == ""
+
+
 def test_say_writes_to_every_active_console() -> None:
     say = image.script_texts()["say"]
     assert "/sys/class/tty/console/active" in say
