@@ -255,7 +255,6 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
         "scs_openstack_endpoint_probes": region.endpoint_probes,
         "scs_openstack_auth_url": region.endpoints.get("keystone", {}).get("internal_url", ""),
         "scs_haproxy_services": region.haproxy_services,
-        "scs_haproxy_peers": region.haproxy_peers,
         "scs_mariadb_hosts": _named_addresses(region, "mariadb"),
         "scs_mariadb_galera": region.mariadb_galera,
         "scs_mariadb_galera_check_port": GALERA_CHECK_PORT,

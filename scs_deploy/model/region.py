@@ -658,26 +658,9 @@ class Region(StrictModel):
         if self.mariadb_galera:
             # A Galera node outside the primary component accepts connections and refuses
             # every query: HAProxy asks its HTTP health check instead of opening a connection.
-            # "stick": the server that took over stays the one after the first comes back.
-            # Failing back split the services' pooled connections over two nodes for up to
-            # an hour (53 on tb1, 109 on tb2 after a full outage on 2026-11-30), and a
-            # Galera node applies the others' writes asynchronously: a router that Neutron
-            # had just created "could not be found" in the same request.
-            database.update(
-                check_path="/", check_status=[200], check_port=GALERA_CHECK_PORT, stick=True
-            )
+            database.update(check_path="/", check_status=[200], check_port=GALERA_CHECK_PORT)
         services.append(database)
         return services
-
-    @property
-    def haproxy_peers(self) -> list[dict[str, str]]:
-        """The HAProxy hosts that share their stick tables: every one, when a backend sticks
-        to a server and there is more than one (a reload keeps the table, and the host that
-        takes the VIP over knows the server); none otherwise."""
-        names = self.groups["haproxy"]
-        if len(names) < 2 or not any(s.get("stick") for s in self.haproxy_services):
-            return []
-        return [{"name": name, "address": str(self.host(name).address)} for name in names]
 
     @property
     def mariadb_galera(self) -> bool:
