@@ -174,24 +174,24 @@ def test_a_node_that_stops_is_not_killed() -> None:
     assert not [call for call in systemd.calls if call[1] == "kill"]
 
 
-def test_a_node_that_ignores_sigterm_is_killed_after_the_wait(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second passes at every look at the clock; nobody sleeps."""
     clock = iter(range(0, 1000))
     monkeypatch.setattr(NODE.time, "monotonic", lambda: next(clock))
     monkeypatch.setattr(NODE.time, "sleep", lambda seconds: None)
+
+
+@pytest.mark.usefixtures("fake_clock")
+def test_a_node_that_ignores_sigterm_is_killed_after_the_wait() -> None:
     systemd = FakeSystemd(stops_on_sigterm=False)
     assert NODE.Node(systemd).stop(kill_after=5) is True
     assert ["systemctl", "kill", "--signal=SIGKILL", "mariadb"] in systemd.calls
     assert systemd.state == "failed"
 
 
-def test_a_node_still_starting_is_stopped_then_killed_without_the_wait(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    clock = iter(range(0, 1000))
-    monkeypatch.setattr(NODE.time, "monotonic", lambda: next(clock))
-    monkeypatch.setattr(NODE.time, "sleep", lambda seconds: None)
+@pytest.mark.usefixtures("fake_clock")
+def test_a_node_still_starting_is_stopped_then_killed_without_the_wait() -> None:
     systemd = FakeSystemd(stops_on_sigterm=False, state="activating")
     assert NODE.Node(systemd).stop(kill_after=3600) is True
     stop = systemd.calls.index(["systemctl", "stop", "--no-block", "mariadb"])
