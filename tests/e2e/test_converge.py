@@ -85,7 +85,8 @@ def test_drift_is_repaired_where_it_is_and_nowhere_else(openstack_cloud: Testbed
         "post-deploy": False,
     }
     for phase in PHASES:
-        assert changed_roles(directory, runs[phase]) <= ran[phase], phase
+        # os_restart restarts the units of the role that includes it (os_keystone here).
+        assert changed_roles(directory, runs[phase]) - {"os_restart"} <= ran[phase], phase
 
     conf = ssh(openstack_cloud, "tb1", f"cat {KEYSTONE_CONF}").stdout
     assert MARK not in conf
