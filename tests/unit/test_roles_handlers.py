@@ -2,8 +2,7 @@
 serving while one restarts: either the restart itself has ``throttle: 1``, or the handler
 includes a file once per play host and each host restarts on its own turn, waiting for its
 cluster; the APIs' handlers mark a restart that deploy.yml then applies through os_restart,
-one host at a time, out of HAProxy. The exceptions are named with their
-reason."""
+one host at a time, out of HAProxy. The exceptions are named with their reason."""
 
 from __future__ import annotations
 
