@@ -259,6 +259,7 @@ def openstack_vars(region: Region, region_dir: RegionDir, release: Release) -> d
         "scs_mariadb_galera": region.mariadb_galera,
         "scs_mariadb_galera_check_port": GALERA_CHECK_PORT,
         "scs_mariadb_address": str(internal_vip) if internal_vip else "",
+        "scs_mariadb_wsrep_sync_wait": region.mariadb_wsrep_sync_wait,
         "scs_mariadb_client_host": f"{management.cidr.network_address}/{management.cidr.netmask}",
         "scs_rabbitmq_hosts": _named_addresses(region, "rabbitmq"),
         "scs_rabbitmq_port": RABBITMQ_PORT,

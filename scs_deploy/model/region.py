@@ -668,6 +668,17 @@ class Region(StrictModel):
         return len(self.groups["mariadb"]) > 1
 
     @property
+    def mariadb_wsrep_sync_wait(self) -> int | None:
+        """Causal reads (wsrep_sync_wait 1) on the services' connections when Galera serves them.
+
+        HAProxy sends new connections to the first node, but pooled ones stay where they were
+        opened: after the first node comes back, one service holds connections on two nodes,
+        and a read on one must see what a request just wrote through the other. Galera applies
+        a replicated write a little later than it commits; a causal read waits for that.
+        """
+        return 1 if self.mariadb_galera else None
+
+    @property
     def keepalived_router_id(self) -> int:
         """A VRRP router id (1-255) stable for the region, unlikely to clash with a neighbour's."""
         return int(hashlib.sha256(self.name.encode()).hexdigest(), 16) % 255 + 1

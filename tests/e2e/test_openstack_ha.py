@@ -220,6 +220,23 @@ def galera_size(region: TestbedInfo, host: str) -> int:
     return int(done.stdout.split()[-1]) if done.returncode == 0 and done.stdout.split() else 0
 
 
+def galera_clients(region: TestbedInfo) -> dict[str, int]:
+    """The services' connections each Galera node serves (HAProxy sends new ones to the first
+    node; pooled ones stay where they were opened)."""
+    query = (
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+        " WHERE USER NOT IN"
+        " ('root', 'system user', 'mysql', 'event_scheduler', 'unauthenticated user')"
+    )
+    found = {}
+    for name in HOSTS:
+        done = ssh(region, name, f'mariadb -N -B -e "{query}"', check=False)
+        found[name] = (
+            int(done.stdout.split()[-1]) if done.returncode == 0 and done.stdout.split() else -1
+        )
+    return found
+
+
 def rabbitmq_running(region: TestbedInfo, host: str) -> int:
     done = ssh(region, host, "rabbitmqctl -q cluster_status --formatter json", check=False)
     if done.returncode != 0:
@@ -516,6 +533,7 @@ def test_clients_keep_working_while_the_vip_holder_loses_power(region: TestbedIn
         time.sleep(30)
         back = loop.figures(since=started_at)
         back["vip_silent_s"] = probe.longest_silence(since=started_at)
+        back["galera_clients"] = galera_clients(region)
     finally:
         loop.stop.set()
         probe.stop.set()

@@ -278,3 +278,64 @@ def test_cinder_precheck_wants_the_cluster_with_three_hosts(
     assert cinder_precheck(ha, {"rbd-1": {"backend_host": "rbd"}}) is False
     assert cinder_precheck(ha, {"DEFAULT": {"backend_host": "rbd"}}) is False
     assert cinder_precheck(regions["testbed-aio"], {}) is None
+
+
+# Each service's database sections, and the variable holding its configuration.
+DATABASE_CONFIGS: dict[str, tuple[list[str], str, tuple[str, ...]]] = {
+    "keystone": (["os_keystone"], "__os_keystone_keystone_conf", ("database",)),
+    "glance": (["os_glance"], "__os_glance_glance_api_conf", ("database",)),
+    "nova": (["os_nova_common", "os_nova"], "__os_nova_nova_conf", ("api_database", "database")),
+    "neutron": (["os_neutron"], "__os_neutron_neutron_conf", ("database",)),
+    "cinder": (["os_cinder"], "__os_cinder_cinder_conf", ("database",)),
+    "barbican": (["os_barbican"], "__os_barbican_barbican_conf", ("database",)),
+    "octavia": (["os_octavia"], "__os_octavia_octavia_conf", ("database",)),
+}
+
+
+@pytest.mark.parametrize("service", sorted(DATABASE_CONFIGS))
+@pytest.mark.parametrize(("region", "expected"), [("testbed-aio", None), ("testbed-ha", 1)])
+def test_services_read_causally_from_galera_and_plainly_from_a_lone_server(
+    regions: dict[str, RegionDir], region: str, expected: int | None, service: str
+) -> None:
+    # After a failback a service's pooled connections sit on two Galera nodes: a read on one
+    # must wait for what the other just committed ("Router ... could not be found").
+    roles, variable, sections = DATABASE_CONFIGS[service]
+    found = host_vars(regions[region], "tb1", roles).value(variable)
+    for section in sections:
+        assert found[section]["mysql_wsrep_sync_wait"] == expected, (service, section)
+
+
+@pytest.mark.parametrize(
+    ("region", "expected"),
+    [("testbed-aio", None), ("testbed-ha", "init_command=SET SESSION wsrep_sync_wait = 1")],
+)
+def test_placement_sets_causal_reads_on_each_new_connection_on_galera(
+    regions: dict[str, RegionDir], region: str, expected: str | None
+) -> None:
+    # [placement_database] has no mysql_wsrep_sync_wait; PyMySQL's init_command does the same.
+    found = host_vars(regions[region], "tb1", ["os_placement"]).value(
+        "__os_placement_placement_conf"
+    )
+    assert found["placement_database"]["connection_parameters"] == expected
+
+
+def test_a_lone_database_server_leaves_the_causal_read_settings_out_of_the_files(
+    regions: dict[str, RegionDir],
+) -> None:
+    for region, present in (("testbed-aio", False), ("testbed-ha", True)):
+        keystone = ini(
+            host_vars(regions[region], "tb1", ["os_keystone"]).template(
+                "os_keystone", "keystone.conf.j2"
+            )
+        )
+        placement = ini(
+            host_vars(regions[region], "tb1", ["os_placement"]).template(
+                "os_placement", "placement.conf.j2"
+            )
+        )
+        assert keystone.has_option("database", "mysql_wsrep_sync_wait") is present, region
+        assert placement.has_option("placement_database", "connection_parameters") is present, (
+            region
+        )
+        if present:
+            assert keystone.get("database", "mysql_wsrep_sync_wait") == "1"
